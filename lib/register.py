@@ -1,0 +1,1065 @@
+"""The service layer: the one way to read and change the register.
+
+Every action takes the acting :class:`~lib.auth.User`, checks the role (SPEC §1), validates
+against the schema and the workflow (SPEC §3–4), writes the case with ``version + 1`` through
+the store in one commit together with its ``history`` rows, and re-derives ``status``,
+``accept_due`` and ``handle_due``. A stale version is refused with a conflict error and nothing
+is written. Reads hand out only what the user may see, with PII masked per role.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import zoneinfo
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from lib import workflow
+from lib.auth import (
+    LOCAL_ADMIN,
+    User,
+    can_see_case,
+    hash_password,
+    mask_cases,
+    mask_row,
+    require,
+    units_text,
+    user_from_row,
+    visible_cases,
+)
+from lib.i18n import DomainError
+from lib.schema import FieldError, Schema, Sheet, default_schema
+from lib.store.base import Changeset, ConflictError, NewId, Snapshot, Store, Update
+
+DEFAULT_TZ = "Asia/Shanghai"
+MEET_FIELDS = {"accept": "meet_accept", "handle": "meet_handle", "reply": "meet_reply"}
+ESCALATION_KIND = "提请纪委监委问责"
+# Fields a reassignment (改派) clears: the old unit's whole handling.
+UNIT_FIELDS = (
+    "accepted_at",
+    "rejected_at",
+    "reject_reason",
+    "extension_days",
+    "extended_at",
+    "extension_reason",
+    "concluded_at",
+    "reply",
+    "meet_accept",
+    "meet_handle",
+    "meet_reply",
+    "evaluation",
+    "evaluated_at",
+)
+# Fields not written to history as separate changes (they change with every write).
+BOOKKEEPING = ("version", "updated_at", "updated_by")
+
+
+class ValidationError(DomainError):
+    """One or more values are wrong; ``errors`` says which and why. Nothing was written."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors = list(errors)
+        super().__init__("err.invalid", details="；".join(e.message("zh") for e in self.errors))
+
+    def message(self, lang: str = "zh") -> str:
+        sep = "; " if lang == "en" else "；"
+        return sep.join(e.message(lang) for e in self.errors)
+
+
+@dataclass
+class RegisterData:
+    """One snapshot of the register, typed and ready for pages and figures."""
+
+    snapshot: Snapshot
+    cases: pd.DataFrame
+    units: pd.DataFrame
+    instructions: pd.DataFrame
+    supervisions: pd.DataFrame
+    users: pd.DataFrame
+    settings: dict[str, str]
+    rules: workflow.Rules
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def read_at(self) -> dt.datetime:
+        """When the data was read."""
+        return self.snapshot.read_at
+
+    def active_units(self) -> list[str]:
+        """Names of active units, in sheet order."""
+        u = self.units
+        return u.loc[u["active"].fillna(True).astype(bool), "name"].tolist() if len(u) else []
+
+    def regions(self) -> list[str]:
+        """Names of county-level units (区市县), the allowed values of ``region``."""
+        u = self.units
+        return u.loc[u["kind"] == "区市县", "name"].tolist() if len(u) else []
+
+
+def _now_iso(now: dt.datetime) -> str:
+    return now.isoformat(timespec="seconds")
+
+
+class Register:
+    """The register: a store plus the rules. Safe to share between threads and sessions."""
+
+    def __init__(
+        self,
+        store: Store,
+        schema: Schema | None = None,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.schema = schema or default_schema()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cache: tuple[Any, float, RegisterData] | None = None
+        self.max_age_s: float | None = None  # None: trust the store's change token
+
+    # -- time ------------------------------------------------------------------------------
+
+    def now(self) -> dt.datetime:
+        """Now in the bureau's time zone."""
+        tz = zoneinfo.ZoneInfo(self._setting_cached("timezone", DEFAULT_TZ))
+        base = self._clock() if self._clock else dt.datetime.now(dt.UTC)
+        if base.tzinfo is None:
+            base = base.replace(tzinfo=tz)
+        return base.astimezone(tz)
+
+    def today(self) -> dt.date:
+        """Today's date in the bureau's time zone."""
+        return self.now().date()
+
+    def _setting_cached(self, key: str, default: str) -> str:
+        if self._cache is not None:
+            return self._cache[2].settings.get(key) or default
+        return default
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def load(self, *, force: bool = False) -> RegisterData:
+        """The whole register (all users' view), cached until it changes.
+
+        The cache is dropped after this register's own writes; changes by other processes
+        are noticed through the store's change token (SQLite), or after ``max_age_s``
+        seconds for stores without one (a shared Google Sheet).
+        """
+        token_fn = getattr(self.store, "change_token", None)
+        token = token_fn() if token_fn else None
+        with self._lock:
+            cached = self._cache
+            if cached is not None and not force:
+                c_token, c_time, c_data = cached
+                fresh_by_token = token is not None and token == c_token
+                fresh_by_age = (
+                    token is None
+                    and self.max_age_s is not None
+                    and time.monotonic() - c_time < self.max_age_s
+                )
+                if fresh_by_token or fresh_by_age:
+                    return c_data
+        snap = self.store.read()
+        data = self._build(snap)
+        with self._lock:
+            self._cache = (token, time.monotonic(), data)
+        return data
+
+    def invalidate(self) -> None:
+        """Drop the cached snapshot (after a write, or on the user's refresh)."""
+        with self._lock:
+            self._cache = None
+
+    def _build(self, snap: Snapshot) -> RegisterData:
+        s = self.schema
+        frames = {}
+        for name in ("cases", "units", "instructions", "supervisions", "users", "settings"):
+            raw = snap.frames.get(name)
+            if raw is None:
+                raw = pd.DataFrame(columns=["_row", *s[name].keys])
+            frames[name] = s[name].typed_frame(raw)
+        settings = self._settings_from(frames["settings"])
+        rules = workflow.Rules.from_settings(settings)
+        cases = frames["cases"]
+        instr = frames["instructions"]
+        sup = frames["supervisions"]
+        cases["instructed"] = cases["case_id"].isin(instr["case_id"]) if len(cases) else False
+        cases["repeats"] = (
+            cases["case_id"]
+            .map(cases.loc[cases["repeat_of"] != "", "repeat_of"].value_counts())
+            .fillna(0)
+            .astype("int64")
+            if len(cases)
+            else 0
+        )
+        return RegisterData(
+            snapshot=snap,
+            cases=cases,
+            units=frames["units"],
+            instructions=instr,
+            supervisions=sup,
+            users=frames["users"].drop(
+                columns=[f.key for f in s["users"].fields if f.secret], errors="ignore"
+            ),
+            settings=settings,
+            rules=rules,
+        )
+
+    def _settings_from(self, frame: pd.DataFrame) -> dict[str, str]:
+        defaults = self.schema["settings"].defaults
+        out = {k: str(v.get("value", "")) for k, v in defaults.items()}
+        for k, v in zip(frame.get("key", []), frame.get("value", []), strict=False):
+            if k:
+                out[str(k)] = "" if v is None else str(v)
+        return out
+
+    def data(self, user: User, *, force: bool = False) -> RegisterData:
+        """What ``user`` may see: their cases (all, or their units'), PII masked by role."""
+        full = self.load(force=force)
+        if user.role == "admin" or user.role == "clerk":
+            return full
+        cases = visible_cases(user, full.cases)
+        keep = set(cases["case_id"])
+        cases = mask_cases(user, cases, self.schema["cases"])
+        instr = full.instructions[full.instructions["case_id"].isin(keep)]
+        sup = full.supervisions[full.supervisions["case_id"].isin(keep)]
+        users = full.users if user.role == "supervisor" else full.users.iloc[0:0]
+        return RegisterData(
+            snapshot=full.snapshot,
+            cases=cases,
+            units=full.units,
+            instructions=instr,
+            supervisions=sup,
+            users=users,
+            settings=full.settings,
+            rules=full.rules,
+        )
+
+    def rules(self) -> workflow.Rules:
+        """The deadline rules in force."""
+        return self.load().rules
+
+    def settings(self) -> dict[str, str]:
+        """Every setting (defaults filled in)."""
+        return self.load().settings
+
+    def get_case(self, user: User, case_id: str) -> dict[str, str]:
+        """One case as canonical text, read afresh; refused if the user may not see it."""
+        row = self.store.get_row("cases", case_id)
+        if row is None:
+            raise DomainError("err.not_found", case_id=case_id)
+        if not can_see_case(user, row):
+            raise DomainError("err.not_your_unit", case_id=case_id)
+        return mask_row(user, row, self.schema["cases"])
+
+    def history(self, user: User, case_id: str | None = None) -> pd.DataFrame:
+        """History rows (all, or of one case) the user may see, oldest first."""
+        if case_id is not None:
+            self.get_case(user, case_id)  # access check
+            rows_where = getattr(self.store, "rows_where", None)
+            if rows_where is not None:
+                frame = pd.DataFrame(rows_where("history", "case_id", case_id))
+            else:
+                frame = self.store.read(["history"])["history"]
+                frame = frame[frame["case_id"] == case_id]
+        else:
+            frame = self.store.read(["history"])["history"]
+            if not user.sees_all:
+                mine = set(visible_cases(user, self.load().cases)["case_id"])
+                frame = frame[frame["case_id"].isin(mine)]
+        if frame.empty:
+            return pd.DataFrame(columns=self.schema["history"].keys)
+        return frame.reset_index(drop=True)
+
+    def find_user(self, username: str) -> User:
+        """The active user ``username`` (for ``--as`` and sign-in)."""
+        row = self.store.get_row("users", username)
+        if row is None or str(row.get("active", "TRUE")).upper() == "FALSE":
+            raise DomainError("err.unknown_user", username=username)
+        return user_from_row(row)
+
+    # -- writing: helpers ------------------------------------------------------------------
+
+    def _history_row(
+        self, user: User, now: dt.datetime, case_id: Any, action: str, fld: str, old: Any, new: Any
+    ) -> dict[str, Any]:
+        return {
+            "timestamp": _now_iso(now),
+            "user": user.username,
+            "case_id": case_id,
+            "action": action,
+            "field": fld,
+            "old": "" if old is None else old,
+            "new": "" if new is None else new,
+        }
+
+    def _commit(self, changes: Changeset) -> dict[NewId, str]:
+        try:
+            return self.store.commit(changes)
+        finally:
+            self.invalidate()
+
+    def _current(self, user: User, action: str, case_id: str, version: int | None):
+        row = self.store.get_row("cases", case_id)
+        if row is None:
+            raise DomainError("err.not_found", case_id=case_id)
+        require(user, action, row)
+        actual = _int(row.get("version"))
+        if version is not None and actual != version:
+            raise ConflictError("cases", case_id, version, actual)
+        typed, _, _ = self.schema["cases"].parse_row(row)
+        return row, typed, actual
+
+    def _allowed(self, data: RegisterData | None = None) -> dict[str, list[str]]:
+        data = data or self.load()
+        return {"region": data.regions()}
+
+    def _check_state(self, typed: Mapping[str, Any], action: str, states: Iterable[str]) -> None:
+        status = workflow.status_of(typed)
+        if status not in states:
+            raise DomainError(
+                "err.state",
+                case_id=typed.get("case_id"),
+                status=status,
+                action=_action_label(action),
+            )
+
+    def _check_day(self, label_key: str, day: dt.date | None, today: dt.date) -> dt.date:
+        f = self.schema["cases"].by_key.get(label_key)
+        label = f.label("zh") if f else label_key
+        if day is None:
+            raise ValidationError([FieldError(label_key, "", "err.required", {"label": label})])
+        if isinstance(day, str):
+            try:
+                from lib.schema import parse_date
+
+                day = parse_date(day)
+            except ValueError:
+                raise ValidationError(
+                    [FieldError(label_key, day, "err.date", {"label": label})]
+                ) from None
+        if day > today:
+            raise ValidationError(
+                [
+                    FieldError(
+                        label_key, day.isoformat(), "err.future", {"label": label, "today": today}
+                    )
+                ]
+            )
+        return day
+
+    def _update_case(
+        self,
+        user: User,
+        action: str,
+        case_id: str,
+        version: int | None,
+        apply: Callable[[dict[str, Any]], None],
+        *,
+        states: Iterable[str] | None = None,
+        notes: Mapping[str, str] | None = None,
+        extra: Changeset | None = None,
+    ) -> dict[str, str]:
+        """Read the case, apply a change to its typed values, validate, derive, commit."""
+        sheet = self.schema["cases"]
+        row, typed, actual = self._current(user, action, case_id, version)
+        if states is not None:
+            self._check_state(typed, action, states)
+        today = self.today()
+        before = set(_error_keys(workflow.case_errors(typed, today, sheet)))
+        new = dict(typed)
+        apply(new)
+        rules = self.rules()
+        new.update(workflow.derive(new, rules))
+        # Only errors this action introduces block it (not old hand-made ones).
+        errs = [e for e in workflow.case_errors(new, today, sheet) if _error_key(e) not in before]
+        # Only fields the action (or derivation) changed are rewritten: a value the sheet
+        # holds that cannot be read stays exactly as it is.
+        changed = _changed_keys(typed, new) - set(BOOKKEEPING)
+        allowed = self._allowed()
+        new_text = {}
+        for key in changed:
+            _, canon, err = sheet.field(key).parse(new[key], allowed=allowed.get(key))
+            if err:
+                errs.append(err)
+            new_text[key] = canon
+        if errs:
+            raise ValidationError(errs)
+        now = self.now()
+        changes = {k: v for k, v in new_text.items() if v != (row.get(k) or "")}
+        hist = [
+            self._history_row(user, now, case_id, action, k, row.get(k, ""), v)
+            for k, v in changes.items()
+        ]
+        for k, v in (notes or {}).items():
+            hist.append(self._history_row(user, now, case_id, action, k, "", v))
+        changes.update(version=str(actual + 1), updated_at=_now_iso(now), updated_by=user.username)
+        cs = extra or Changeset()
+        cs.updates.insert(0, Update("cases", case_id, changes, expected_version=actual))
+        cs.append("history", *hist)
+        self._commit(cs)
+        return {**row, **changes}
+
+    # -- writing: intake -------------------------------------------------------------------
+
+    def intake(
+        self, user: User, values: Mapping[str, Any], *, instruction: Mapping[str, Any] | None = None
+    ) -> str:
+        """Register a new message; returns its new case id.
+
+        ``values`` are the intake fields by key (text or typed). Derived and workflow fields
+        are ignored. ``instruction`` (leader, date, text) records a 批示 at once.
+        """
+        require(user, "intake")
+        sheet = self.schema["cases"]
+        data = self.load()
+        raw = {
+            f.key: values.get(f.key)
+            for f in sheet.fields
+            if not f.derived and not f.workflow and f.key in values
+        }
+        typed, text, errors = sheet.parse_row(raw, allowed=self._allowed(data), skip_derived=True)
+        for k in [f.key for f in sheet.fields if f.workflow]:
+            typed[k], text[k] = None, sheet.field(k).default_text
+            if text[k]:
+                typed[k] = sheet.field(k).parse(text[k])[0]
+        today = self.today()
+        errors += workflow.case_errors(typed, today, sheet)
+        if text.get("repeat_of") and not (data.cases["case_id"] == text["repeat_of"]).any():
+            errors.append(
+                FieldError(
+                    "repeat_of",
+                    text["repeat_of"],
+                    "err.ref",
+                    {"label": sheet.field("repeat_of").label()},
+                )
+            )
+        instr_row = None
+        if instruction:
+            instr_row, ierr = self._instruction_row(user, None, instruction, today)
+            errors += ierr
+        if errors:
+            raise ValidationError(errors)
+        now = self.now()
+        prefix = data.settings.get("case_id_prefix") or "GA"
+        new_id = NewId(f"{prefix}{typed['received_at'].year}-")
+        derived = workflow.derive(typed, data.rules)
+        row = {
+            **text,
+            "case_id": new_id,
+            "status": derived["status"],
+            "accept_due": "",
+            "handle_due": "",
+            "version": "1",
+            "updated_at": _now_iso(now),
+            "updated_by": user.username,
+        }
+        cs = Changeset()
+        cs.append("cases", row)
+        cs.append(
+            "history", self._history_row(user, now, new_id, "intake", "", "", text.get("title", ""))
+        )
+        if instr_row is not None:
+            instr_row["case_id"] = new_id
+            cs.append("instructions", instr_row)
+            cs.append(
+                "history",
+                self._history_row(user, now, new_id, "instruct", "", "", instr_row["text"]),
+            )
+        allocated = self._commit(cs)
+        return allocated[new_id]
+
+    # -- writing: the workflow -------------------------------------------------------------
+
+    def assign(
+        self,
+        user: User,
+        case_id: str,
+        *,
+        unit: str,
+        lead_official: str = "",
+        assigned_at: dt.date | str | None = None,
+        version: int | None = None,
+    ) -> dict[str, str]:
+        """交办: send a waiting case to a handling unit."""
+        day = self._check_day("assigned_at", assigned_at or self.today(), self.today())
+        self._check_unit(unit)
+
+        def apply(c: dict[str, Any]) -> None:
+            c.update(unit=unit, lead_official=lead_official or "", assigned_at=day)
+
+        return self._update_case(user, "assign", case_id, version, apply, states=["待交办"])
+
+    def assign_many(
+        self,
+        user: User,
+        case_ids: Sequence[str],
+        *,
+        unit: str,
+        lead_official: str = "",
+        assigned_at: dt.date | str | None = None,
+    ) -> list[str]:
+        """Assign several waiting cases to one unit; returns the ids assigned."""
+        done = []
+        for cid in case_ids:
+            self.assign(user, cid, unit=unit, lead_official=lead_official, assigned_at=assigned_at)
+            done.append(cid)
+        return done
+
+    def reassign(
+        self,
+        user: User,
+        case_id: str,
+        *,
+        unit: str,
+        reason: str,
+        lead_official: str = "",
+        assigned_at: dt.date | str | None = None,
+        version: int | None = None,
+    ) -> dict[str, str]:
+        """改派: move a case to another unit; clears the old unit's dates, restarts the clocks."""
+        _need_reason(reason)
+        day = self._check_day("assigned_at", assigned_at or self.today(), self.today())
+        self._check_unit(unit)
+        sheet = self.schema["cases"]
+
+        def apply(c: dict[str, Any]) -> None:
+            for k in UNIT_FIELDS:
+                if k in sheet.by_key:
+                    c[k] = sheet.field(k).default if sheet.field(k).type == "int" else None
+            c.update(unit=unit, lead_official=lead_official or "", assigned_at=day)
+
+        return self._update_case(
+            user,
+            "reassign",
+            case_id,
+            version,
+            apply,
+            states=["已交办", "办理中", "不予受理"],
+            notes={"reason": reason},
+        )
+
+    def accept(
+        self,
+        user: User,
+        case_id: str,
+        *,
+        accepted_at: dt.date | str | None = None,
+        met: bool = False,
+        version: int | None = None,
+    ) -> dict[str, str]:
+        """受理: the unit issues its notice of acceptance (optionally meeting the petitioner)."""
+        day = self._check_day("accepted_at", accepted_at or self.today(), self.today())
+
+        def apply(c: dict[str, Any]) -> None:
+            c["accepted_at"] = day
+            if met:
+                c["meet_accept"] = day
+
+        return self._update_case(user, "accept", case_id, version, apply, states=["已交办"])
+
+    def reject(
+        self,
+        user: User,
+        case_id: str,
+        *,
+        reason: str,
+        rejected_at: dt.date | str | None = None,
+        version: int | None = None,
+    ) -> dict[str, str]:
+        """不予受理: the unit issues a notice of non-acceptance with a reason (terminal)."""
+        _need_reason(reason)
+        day = self._check_day("rejected_at", rejected_at or self.today(), self.today())
+
+        def apply(c: dict[str, Any]) -> None:
+            c.update(rejected_at=day, reject_reason=reason)
+
+        return self._update_case(user, "reject", case_id, version, apply, states=["已交办"])
+
+    def object(
+        self,
+        user: User,
+        case_id: str,
+        *,
+        reason: str,
+        returned_at: dt.date | str | None = None,
+        version: int | None = None,
+    ) -> dict[str, str]:
+        """退回: the unit returns a case it should not handle, within N working days."""
+        _need_reason(reason)
+        day = self._check_day("returned_at", returned_at or self.today(), self.today())
+        rules = self.rules()
+
+        def apply(c: dict[str, Any]) -> None:
+            due = workflow.objection_due(c["assigned_at"], rules)
+            if day > due:
+                raise DomainError(
+                    "err.object_window", days=rules.object_working_days, due=due.isoformat()
+                )
+            if day < c["assigned_at"]:
+                raise ValidationError(
+                    [
+                        FieldError(
+                            "returned_at",
+                            day.isoformat(),
+                            "err.order",
+                            {
+                                "label": "退回日期",
+                                "other_label": "交办日期",
+                                "other": c["assigned_at"].isoformat(),
+                            },
+                        )
+                    ]
+                )
+            c.update(
+                unit="", lead_official="", assigned_at=None, returned_at=day, return_reason=reason
+            )
+
+        return self._update_case(user, "object", case_id, version, apply, states=["已交办"])
+
+    def extend(
+        self,
+        user: User,
+        case_id: str,
+        *,
+        days: int,
+        reason: str,
+        extended_at: dt.date | str | None = None,
+        version: int | None = None,
+    ) -> dict[str, str]:
+        """延期: extend the handling deadline once, by 1..max days, with a reason."""
+        _need_reason(reason)
+        rules = self.rules()
+        try:
+            days = int(days)
+        except (TypeError, ValueError):
+            raise DomainError("err.extension_range", max=rules.max_extension_days) from None
+        if not 1 <= days <= rules.max_extension_days:
+            raise DomainError("err.extension_range", max=rules.max_extension_days)
+        day = self._check_day("extended_at", extended_at or self.today(), self.today())
+
+        def apply(c: dict[str, Any]) -> None:
+            if c.get("extension_days"):
+                raise DomainError("err.extension_once", case_id=case_id)
+            c.update(extension_days=days, extended_at=day, extension_reason=reason)
+
+        return self._update_case(user, "extend", case_id, version, apply, states=["办理中"])
+
+    def meet(
+        self,
+        user: User,
+        case_id: str,
+        *,
+        stage: str,
+        met_at: dt.date | str | None = None,
+        version: int | None = None,
+    ) -> dict[str, str]:
+        """三见面: record that the unit met the petitioner (stage: accept, handle or reply)."""
+        if stage not in MEET_FIELDS:
+            raise ValueError(f"stage must be one of {sorted(MEET_FIELDS)}")
+        key = MEET_FIELDS[stage]
+        day = self._check_day(key, met_at or self.today(), self.today())
+
+        def apply(c: dict[str, Any]) -> None:
+            c[key] = day
+
+        states = ["已交办", "办理中", "已办结", "已评价", "不予受理"]
+        if stage != "accept":
+            states = ["办理中", "已办结", "已评价"]
+        return self._update_case(user, "meet", case_id, version, apply, states=states)
+
+    def reply(
+        self,
+        user: User,
+        case_id: str,
+        *,
+        reply: str,
+        concluded_at: dt.date | str | None = None,
+        met: bool = False,
+        version: int | None = None,
+    ) -> dict[str, str]:
+        """答复办结: the unit issues its reply; the case is concluded."""
+        if not str(reply or "").strip():
+            f = self.schema["cases"].field("reply")
+            raise ValidationError([FieldError("reply", "", "err.required", {"label": f.label()})])
+        day = self._check_day("concluded_at", concluded_at or self.today(), self.today())
+
+        def apply(c: dict[str, Any]) -> None:
+            c.update(concluded_at=day, reply=reply)
+            if met:
+                c["meet_reply"] = day
+
+        return self._update_case(user, "reply", case_id, version, apply, states=["办理中"])
+
+    def evaluate(
+        self,
+        user: User,
+        case_id: str,
+        *,
+        evaluation: str,
+        evaluated_at: dt.date | str | None = None,
+        version: int | None = None,
+    ) -> dict[str, str]:
+        """回访评价: record the petitioner's rating of the reply."""
+        f = self.schema["cases"].field("evaluation")
+        if evaluation not in (f.enum or ()):
+            raise ValidationError(
+                [
+                    FieldError(
+                        "evaluation",
+                        str(evaluation),
+                        "err.enum",
+                        {"label": f.label(), "allowed": "、".join(f.enum or ())},
+                    )
+                ]
+            )
+        day = self._check_day("evaluated_at", evaluated_at or self.today(), self.today())
+
+        def apply(c: dict[str, Any]) -> None:
+            c.update(evaluation=evaluation, evaluated_at=day)
+
+        return self._update_case(user, "evaluate", case_id, version, apply, states=["已办结"])
+
+    def mark_repeat(
+        self, user: User, case_id: str, *, repeat_of: str, version: int | None = None
+    ) -> dict[str, str]:
+        """Link a case as a repeat of an earlier one (or unlink with '')."""
+        if repeat_of and self.store.get_row("cases", repeat_of) is None:
+            raise DomainError("err.not_found", case_id=repeat_of)
+
+        def apply(c: dict[str, Any]) -> None:
+            c["repeat_of"] = repeat_of
+
+        return self._update_case(user, "mark_repeat", case_id, version, apply)
+
+    # -- writing: instructions and supervision ---------------------------------------------
+
+    def _instruction_row(
+        self, user: User, case_id: Any, values: Mapping[str, Any], today: dt.date
+    ) -> tuple[dict[str, Any], list[FieldError]]:
+        sheet = self.schema["instructions"]
+        raw = {**values, "case_id": case_id or "pending"}
+        if not raw.get("date"):
+            raw["date"] = today
+        typed, text, errors = sheet.parse_row(raw, skip_derived=True)
+        if typed.get("date") and typed["date"] > today:
+            errors.append(
+                FieldError(
+                    "date",
+                    text["date"],
+                    "err.future",
+                    {"label": sheet.field("date").label(), "today": today},
+                )
+            )
+        text["instruction_id"] = NewId("PS", 6)
+        text["recorded_by"] = user.username
+        return text, errors
+
+    def instruct(
+        self,
+        user: User,
+        case_id: str,
+        *,
+        leader: str,
+        text: str,
+        date: dt.date | str | None = None,
+    ) -> str:
+        """批示: record a leader's written instruction on a case; returns its id."""
+        row = self.store.get_row("cases", case_id)
+        if row is None:
+            raise DomainError("err.not_found", case_id=case_id)
+        require(user, "instruct", row)
+        today = self.today()
+        instr, errors = self._instruction_row(
+            user, case_id, {"leader": leader, "text": text, "date": date}, today
+        )
+        if errors:
+            raise ValidationError(errors)
+        now = self.now()
+        cs = Changeset()
+        cs.append("instructions", instr)
+        cs.append("history", self._history_row(user, now, case_id, "instruct", "", "", text))
+        return self._commit(cs)[instr["instruction_id"]]
+
+    def supervise(
+        self,
+        user: User,
+        case_id: str,
+        *,
+        kind: str,
+        note: str = "",
+        due: dt.date | str | None = None,
+        date: dt.date | str | None = None,
+        outcome: str = "",
+        action: str = "supervise",
+    ) -> str:
+        """督办: record a supervision action on a case; returns its id."""
+        row = self.store.get_row("cases", case_id)
+        if row is None:
+            raise DomainError("err.not_found", case_id=case_id)
+        require(user, action, row)
+        sheet = self.schema["supervisions"]
+        today = self.today()
+        raw = {
+            "case_id": case_id,
+            "date": date or today,
+            "kind": kind,
+            "by": user.display_name,
+            "note": note,
+            "due": due,
+            "outcome": outcome,
+        }
+        typed, text, errors = sheet.parse_row(raw, skip_derived=True)
+        if typed.get("date") and typed["date"] > today:
+            errors.append(
+                FieldError(
+                    "date",
+                    text["date"],
+                    "err.future",
+                    {"label": sheet.field("date").label(), "today": today},
+                )
+            )
+        if errors:
+            raise ValidationError(errors)
+        text["supervision_id"] = NewId("DB", 6)
+        now = self.now()
+        cs = Changeset()
+        cs.append("supervisions", text)
+        cs.append("history", self._history_row(user, now, case_id, action, "kind", "", kind))
+        return self._commit(cs)[text["supervision_id"]]
+
+    def escalate(
+        self, user: User, case_id: str, *, reason: str, date: dt.date | str | None = None
+    ) -> str:
+        """提请纪委监委问责: escalate a case to the discipline commission, with a reason."""
+        _need_reason(reason)
+        return self.supervise(
+            user, case_id, kind=ESCALATION_KIND, note=reason, date=date, action="escalate"
+        )
+
+    # -- bulk writes (import, demo data, migration) ----------------------------------------
+
+    def bulk_append(
+        self,
+        user: User,
+        sheet_name: str,
+        rows: Sequence[dict[str, Any]],
+        *,
+        action: str,
+        note: str = "",
+        chunk: int = 5000,
+        progress: Callable[[int, int], None] | None = None,
+        history: bool = True,
+    ) -> list[str]:
+        """Append already-validated rows of canonical text, in transactions of ``chunk`` rows.
+
+        Used by import, demo data and migration (``action`` is the permission checked:
+        ``import``, ``seed`` or ``migrate``). A row may hold a :class:`NewId` as its key;
+        the ids allocated are returned in row order. Each row gets one ``history`` row
+        (``action``, with ``note``) unless ``history`` is False (migration copies history
+        itself). ``progress(done, total)`` is called after each chunk.
+        """
+        require(user, action)
+        sheet = self.schema[sheet_name]
+        total = len(rows)
+        ids: list[str] = []
+        done = 0
+        try:
+            for start in range(0, total, max(chunk, 1)):
+                part = [dict(r) for r in rows[start : start + chunk]]
+                now = self.now()
+                cs = Changeset()
+                cs.append(sheet_name, *part)
+                if history:
+                    for r in part:
+                        key = r.get(sheet.key) if sheet.key else ""
+                        case_key = key if sheet_name == "cases" else ""
+                        fld = "" if sheet_name == "cases" else sheet_name
+                        new = (
+                            note if sheet_name == "cases" else (key if isinstance(key, str) else "")
+                        )
+                        cs.append(
+                            "history", self._history_row(user, now, case_key, action, fld, "", new)
+                        )
+                allocated = self.store.commit(cs)
+                for r in part:
+                    key = r.get(sheet.key) if sheet.key else None
+                    ids.append(allocated.get(key, key) if isinstance(key, NewId) else key)
+                done += len(part)
+                if progress:
+                    progress(done, total)
+        finally:
+            self.invalidate()
+        return ids
+
+    # -- units, users, settings ------------------------------------------------------------
+
+    def _check_unit(self, unit: str) -> None:
+        data = self.load()
+        units = data.units
+        match = units[units["name"] == unit]
+        if match.empty:
+            f = self.schema["cases"].field("unit")
+            raise ValidationError([FieldError("unit", unit, "err.ref", {"label": f.label()})])
+        if match["active"].iloc[0] is False:
+            raise DomainError("err.unit_inactive", unit=unit)
+
+    def upsert_row(
+        self, user: User, sheet_name: str, values: Mapping[str, Any], *, action: str
+    ) -> dict[str, str]:
+        """Add or change one row of ``units``, ``users`` or ``settings`` by its key."""
+        require(user, action)
+        sheet: Sheet = self.schema[sheet_name]
+        current = self.store.get_row(sheet_name, str(values[sheet.key]))
+        base = {k: v for k, v in (current or {}).items() if k in sheet.by_key}
+        merged = {**base, **{k: v for k, v in values.items() if k in sheet.by_key}}
+        _, text, errors = sheet.parse_row(merged, skip_derived=True)
+        if errors:
+            raise ValidationError(errors)
+        now = self.now()
+        cs = Changeset()
+        key = text[sheet.key]
+        if current is None:
+            text["version"] = "1"
+            cs.append(sheet_name, text)
+            cs.append("history", self._history_row(user, now, "", action, sheet_name, "", key))
+        else:
+            changes = {
+                k: v for k, v in text.items() if k != "version" and v != (current.get(k) or "")
+            }
+            if not changes:
+                return current
+            version = _int(current.get("version"))
+            changes["version"] = str(version + 1)
+            cs.updates.append(Update(sheet_name, key, changes, expected_version=version))
+            for k, v in changes.items():
+                if k == "version":
+                    continue
+                secret = sheet.by_key[k].secret if k in sheet.by_key else False
+                cs.append(
+                    "history",
+                    self._history_row(
+                        user,
+                        now,
+                        "",
+                        action,
+                        f"{sheet_name}.{key}.{k}",
+                        "***" if secret else current.get(k, ""),
+                        "***" if secret else v,
+                    ),
+                )
+        self._commit(cs)
+        return {**(current or {}), **text}
+
+    def save_unit(self, user: User, values: Mapping[str, Any]) -> dict[str, str]:
+        """Add or change a handling unit."""
+        return self.upsert_row(user, "units", values, action="manage_units")
+
+    def set_setting(self, user: User, key: str, value: Any) -> None:
+        """Change one setting (validated against its definition)."""
+        defs = self.schema["settings"].defaults
+        if key not in defs:
+            raise DomainError("err.setting", key=key, value=value)
+        d = defs[key]
+        text = str(value).strip()
+        if d.get("type") == "int" and not text.isdigit():
+            raise DomainError("err.setting", key=key, value=value)
+        if d.get("type") == "enum" and text not in d.get("enum", []):
+            raise DomainError("err.setting", key=key, value=value)
+        if key == "timezone":
+            try:
+                zoneinfo.ZoneInfo(text)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise DomainError("err.setting", key=key, value=value) from None
+        trial = {**self.settings(), key: text}
+        workflow.Rules.from_settings(trial)
+        self.upsert_row(user, "settings", {"key": key, "value": text}, action="settings")
+
+    def save_user(
+        self,
+        user: User,
+        username: str,
+        *,
+        role: str | None = None,
+        display_name: str | None = None,
+        units: Iterable[str] | None = None,
+        password: str | None = None,
+        active: bool | None = None,
+        must_change_password: bool | None = None,
+        email: str | None = None,
+    ) -> dict[str, str]:
+        """Add or change an account (password stored as a salted scrypt hash)."""
+        values: dict[str, Any] = {"username": username}
+        if role is not None:
+            values["role"] = role
+        if display_name is not None:
+            values["display_name"] = display_name
+        elif self.store.get_row("users", username) is None:
+            values["display_name"] = username
+        if units is not None:
+            values["units"] = units_text(units)
+        if password is not None:
+            values["password_hash"] = hash_password(password)
+        if active is not None:
+            values["active"] = active
+        if must_change_password is not None:
+            values["must_change_password"] = must_change_password
+        if email is not None:
+            values["email"] = email
+        if values.get("role") == "handler" or (units is not None):
+            unknown = [u for u in (units or []) if u not in set(self.load().units["name"])]
+            if unknown:
+                f = self.schema["users"].field("units")
+                raise ValidationError(
+                    [FieldError("units", ",".join(unknown), "err.ref", {"label": f.label()})]
+                )
+        row = self.upsert_row(user, "users", values, action="manage_users")
+        return {k: v for k, v in row.items() if k != "password_hash"}
+
+
+def _int(v: Any) -> int:
+    try:
+        return int(str(v).strip())
+    except (TypeError, ValueError):
+        return 0
+
+
+def _need_reason(reason: str | None) -> None:
+    if not str(reason or "").strip():
+        raise DomainError("err.reason_required")
+
+
+def _action_label(action: str) -> str:
+    from lib.i18n import t
+
+    return t("action." + action)
+
+
+def _error_key(e: FieldError) -> tuple[str, str]:
+    return (e.field, e.code)
+
+
+def _error_keys(errors: Iterable[FieldError]) -> list[tuple[str, str]]:
+    return [_error_key(e) for e in errors]
+
+
+def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
+    return {k for k in new if new.get(k) != old.get(k)}
+
+
+def open_register(
+    url: str | None = None, *, schema: Schema | None = None, **kwargs: Any
+) -> Register:
+    """The register at ``url`` (see :func:`lib.store.open_store`), initialised and ready."""
+    from lib.store import open_store
+
+    store = open_store(url, schema=schema)
+    return Register(store, schema=schema or getattr(store, "schema", None), **kwargs)
+
+
+__all__ = ["LOCAL_ADMIN", "Register", "RegisterData", "ValidationError", "open_register"]

@@ -1,0 +1,321 @@
+"""The embedded default store: one SQLite file (WAL mode), created on first use.
+
+Each sheet is a table of TEXT columns named by field key; a field added to the YAML becomes a
+new column at ``init``. Each :meth:`SQLiteStore.commit` is one ``BEGIN IMMEDIATE`` transaction,
+so a service action lands whole or not at all, and concurrent writers (threads, the CLI and the
+app at once) queue instead of clobbering each other. The SQL is plain and portable (quoted
+identifiers, ``?`` parameters, no SQLite-only types) so a PostgreSQL store can follow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lib.schema import Schema, default_schema
+from lib.store.base import (
+    Changeset,
+    ConflictError,
+    NewId,
+    RowNotFound,
+    Snapshot,
+    StoreError,
+    id_number,
+    new_ids_in,
+    resolve_new_ids,
+)
+
+SEQUENCES = "_sequences"
+BUSY_TIMEOUT_S = 30.0
+
+
+def _q(name: str) -> str:
+    """Quote an identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class SQLiteStore:
+    """A register kept in one SQLite file."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: str | Path, schema: Schema | None = None) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        self.schema = schema or default_schema()
+        self._columns: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    # -- connections ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"无法打开台账文件 {self.path}：{exc}") from exc
+        try:
+            con.execute("PRAGMA busy_timeout = %d" % int(BUSY_TIMEOUT_S * 1000))
+            yield con
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise
+            raise StoreError(f"台账文件 {self.path} 读写失败：{exc}") from exc
+        finally:
+            con.close()
+
+    def _table_columns(self, con: sqlite3.Connection, table: str) -> list[str]:
+        return [r[1] for r in con.execute(f"PRAGMA table_info({_q(table)})")]
+
+    def _known_columns(self, con: sqlite3.Connection, table: str) -> list[str]:
+        cols = self._columns.get(table)
+        if cols is None:
+            cols = self._table_columns(con, table)
+            if cols:
+                self._columns[table] = cols
+        return cols
+
+    # -- protocol ------------------------------------------------------------------------
+
+    def init(self, schema: Schema | None = None) -> list[str]:
+        """Create missing tables and columns (never drops or renames anything)."""
+        schema = schema or self.schema
+        self.schema = schema
+        report: list[str] = []
+        with self._connect() as con:
+            con.execute("PRAGMA journal_mode = WAL")
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                for sheet in schema:
+                    existing = self._table_columns(con, sheet.name)
+                    if not existing:
+                        cols = ", ".join(f"{_q(k)} TEXT NOT NULL DEFAULT ''" for k in sheet.keys)
+                        con.execute(f"CREATE TABLE {_q(sheet.name)} ({cols})")
+                        report.append(f"created {sheet.name} ({len(sheet.keys)} columns)")
+                    else:
+                        for k in sheet.keys:
+                            if k not in existing:
+                                con.execute(
+                                    f"ALTER TABLE {_q(sheet.name)} ADD COLUMN {_q(k)} "
+                                    "TEXT NOT NULL DEFAULT ''"
+                                )
+                                report.append(f"added column {sheet.name}.{k}")
+                    if sheet.key:
+                        con.execute(
+                            f"CREATE UNIQUE INDEX IF NOT EXISTS {_q('ux_' + sheet.name + '_key')}"
+                            f" ON {_q(sheet.name)} ({_q(sheet.key)})"
+                        )
+                if "cases" in schema.sheets:
+                    con.execute(
+                        'CREATE INDEX IF NOT EXISTS "ix_cases_source" ON "cases" '
+                        '("channel", "source_id")'
+                    )
+                if "history" in schema.sheets:
+                    con.execute(
+                        'CREATE INDEX IF NOT EXISTS "ix_history_case" ON "history" ("case_id")'
+                    )
+                con.execute(
+                    f"CREATE TABLE IF NOT EXISTS {_q(SEQUENCES)} "
+                    '("prefix" TEXT PRIMARY KEY, "last_value" INTEGER NOT NULL)'
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        self._columns.clear()
+        return report
+
+    def is_initialised(self) -> bool:
+        """True when the file exists and holds every sheet of the schema."""
+        if not self.path.exists():
+            return False
+        with self._connect() as con:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+        return all(s.name in tables for s in self.schema)
+
+    def read(self, sheets: Sequence[str] | None = None) -> Snapshot:
+        """All requested sheets in one read transaction (default: all but history)."""
+        names = (
+            list(sheets)
+            if sheets is not None
+            else [s.name for s in self.schema if s.name != "history"]
+        )
+        frames: dict[str, pd.DataFrame] = {}
+        with self._connect() as con:
+            con.execute("BEGIN")
+            try:
+                for name in names:
+                    cols = self._known_columns(con, name)
+                    if not cols:
+                        frames[name] = self._empty_frame(name)
+                        continue
+                    cur = con.execute(
+                        f"SELECT rowid, {', '.join(_q(c) for c in cols)} FROM {_q(name)} "
+                        "ORDER BY rowid"
+                    )
+                    frames[name] = pd.DataFrame(cur.fetchall(), columns=["_row", *cols])
+            finally:
+                con.execute("COMMIT")
+        return Snapshot(frames, dt.datetime.now(dt.UTC), f"SQLite {self.path}")
+
+    def _empty_frame(self, name: str) -> pd.DataFrame:
+        keys = self.schema[name].keys if name in self.schema.sheets else []
+        return pd.DataFrame(columns=["_row", *keys])
+
+    def get_row(self, sheet: str, key: str) -> dict[str, str] | None:
+        """One row by its key column, read now."""
+        key_col = self.schema[sheet].key
+        if key_col is None:
+            raise ValueError(f"sheet {sheet} has no key column")
+        with self._connect() as con:
+            con.row_factory = sqlite3.Row
+            row = con.execute(
+                f"SELECT * FROM {_q(sheet)} WHERE {_q(key_col)} = ?", (key,)
+            ).fetchone()
+        return dict(row) if row is not None else None
+
+    def rows_where(self, sheet: str, column: str, value: str) -> list[dict[str, str]]:
+        """Rows whose ``column`` equals ``value`` (e.g. one case's history)."""
+        with self._connect() as con:
+            con.row_factory = sqlite3.Row
+            cur = con.execute(
+                f"SELECT rowid AS _row, * FROM {_q(sheet)} WHERE {_q(column)} = ? ORDER BY rowid",
+                (value,),
+            )
+            return [dict(r) for r in cur.fetchall()]
+
+    def commit(self, changes: Changeset) -> dict[NewId, str]:
+        """Apply updates and appends in one immediate transaction."""
+        if changes.is_empty():
+            return {}
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                for upd in changes.updates:
+                    self._apply_update(con, upd)
+                allocated = self._allocate(con, changes)
+                for sheet, rows in changes.appends.items():
+                    if rows:
+                        resolve_new_ids(rows, allocated)
+                        self._insert(con, sheet, rows)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return allocated
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _apply_update(self, con: sqlite3.Connection, upd: Any) -> None:
+        key_col = self.schema[upd.sheet].key
+        row = con.execute(
+            f"SELECT {_q('version')} FROM {_q(upd.sheet)} WHERE {_q(key_col)} = ?", (upd.key,)
+        ).fetchone()
+        if row is None:
+            raise RowNotFound(upd.sheet, upd.key)
+        actual = int(row[0]) if str(row[0]).strip().isdigit() else None
+        if upd.expected_version is not None and actual != upd.expected_version:
+            raise ConflictError(upd.sheet, upd.key, upd.expected_version, actual)
+        cols = self._known_columns(con, upd.sheet)
+        unknown = [k for k in upd.changes if k not in cols]
+        if unknown:
+            raise StoreError(f"{upd.sheet} 没有这些列：{', '.join(unknown)}（请先运行 init）")
+        sets = ", ".join(f"{_q(k)} = ?" for k in upd.changes)
+        con.execute(
+            f"UPDATE {_q(upd.sheet)} SET {sets} WHERE {_q(key_col)} = ?",
+            [_text(v) for v in upd.changes.values()] + [upd.key],
+        )
+
+    def _allocate(self, con: sqlite3.Connection, changes: Changeset) -> dict[NewId, str]:
+        owners: dict[int, str] = {}
+        for sheet, rows in changes.appends.items():
+            key_col = self.schema[sheet].key if sheet in self.schema.sheets else None
+            for row in rows:
+                v = row.get(key_col) if key_col else None
+                if isinstance(v, NewId):
+                    owners[id(v)] = sheet
+        allocated: dict[NewId, str] = {}
+        for nid in new_ids_in(changes):
+            sheet = owners.get(id(nid), "cases")
+            key_col = self.schema[sheet].key
+            seq_name = f"{sheet}:{nid.prefix}"
+            row = con.execute(
+                f'SELECT "last_value" FROM {_q(SEQUENCES)} WHERE "prefix" = ?', (seq_name,)
+            ).fetchone()
+            if row is None:
+                last = 0
+                lo, hi = nid.prefix, nid.prefix + "\U0010ffff"
+                for (v,) in con.execute(
+                    f"SELECT {_q(key_col)} FROM {_q(sheet)} WHERE {_q(key_col)} >= ? "
+                    f"AND {_q(key_col)} < ?",
+                    (lo, hi),
+                ):
+                    n = id_number(v, nid.prefix)
+                    if n is not None and n > last:
+                        last = n
+                con.execute(
+                    f'INSERT INTO {_q(SEQUENCES)} ("prefix", "last_value") VALUES (?, ?)',
+                    (seq_name, last),
+                )
+            else:
+                last = int(row[0])
+            while True:  # skip ids taken by imported rows
+                last += 1
+                candidate = nid.format(last)
+                taken = con.execute(
+                    f"SELECT 1 FROM {_q(sheet)} WHERE {_q(key_col)} = ?", (candidate,)
+                ).fetchone()
+                if not taken:
+                    break
+            con.execute(
+                f'UPDATE {_q(SEQUENCES)} SET "last_value" = ? WHERE "prefix" = ?',
+                (last, seq_name),
+            )
+            allocated[nid] = candidate
+        return allocated
+
+    def _insert(self, con: sqlite3.Connection, sheet: str, rows: list[dict[str, Any]]) -> None:
+        cols = self._known_columns(con, sheet)
+        if not cols:
+            raise StoreError(f"台账中没有“{sheet}”表（请先运行 init）")
+        used = [c for c in cols if any(c in r for r in rows)]
+        unknown = {k for r in rows for k in r} - set(cols)
+        if unknown:
+            raise StoreError(f"{sheet} 没有这些列：{', '.join(sorted(unknown))}（请先运行 init）")
+        sql = (
+            f"INSERT INTO {_q(sheet)} ({', '.join(_q(c) for c in used)}) "
+            f"VALUES ({', '.join('?' for _ in used)})"
+        )
+        try:
+            con.executemany(sql, [[_text(r.get(c)) for c in used] for r in rows])
+        except sqlite3.IntegrityError as exc:
+            key = self.schema[sheet].key if sheet in self.schema.sheets else "?"
+            raise StoreError(f"{sheet} 中“{key}”重复：{exc}") from exc
+
+    def close(self) -> None:
+        """Nothing stays open between calls."""
+        self._columns.clear()
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    return v if isinstance(v, str) else str(v)
+
+
+def open_sqlite(
+    path: str | Path, schema: Schema | None = None, *, init: bool = True
+) -> SQLiteStore:
+    """Open (and by default initialise) the SQLite register at ``path``."""
+    store = SQLiteStore(path, schema)
+    if init:
+        store.init()
+    return store
