@@ -91,9 +91,13 @@ def require(user: User, action: str, case: Mapping[str, Any] | None = None) -> N
         )
     if case is not None and not can_see_case(user, case):
         raise DomainError("err.not_your_unit", case_id=case.get("case_id", ""))
-    if case is not None and user.role == "handler" and action in UNIT_SCOPED:
-        if not user.owns(case.get("unit")):
-            raise DomainError("err.not_your_unit", case_id=case.get("case_id", ""))
+    if (
+        case is not None
+        and user.role == "handler"
+        and action in UNIT_SCOPED
+        and not user.owns(case.get("unit"))
+    ):
+        raise DomainError("err.not_your_unit", case_id=case.get("case_id", ""))
 
 
 def can_see_case(user: User, case: Mapping[str, Any]) -> bool:

@@ -52,6 +52,7 @@ class SQLiteStore:
         self.schema = schema or default_schema()
         self._columns: dict[str, list[str]] = {}
         self._lock = threading.Lock()
+        self._watch: sqlite3.Connection | None = None
 
     # -- connections ---------------------------------------------------------------------
 
@@ -63,7 +64,7 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"无法打开台账文件 {self.path}：{exc}") from exc
         try:
-            con.execute("PRAGMA busy_timeout = %d" % int(BUSY_TIMEOUT_S * 1000))
+            con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             yield con
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.IntegrityError):
@@ -300,9 +301,26 @@ class SQLiteStore:
             key = self.schema[sheet].key if sheet in self.schema.sheets else "?"
             raise StoreError(f"{sheet} 中“{key}”重复：{exc}") from exc
 
+    def change_token(self) -> int | None:
+        """A number that changes whenever any connection (any process) commits.
+
+        ``PRAGMA data_version`` on one long-lived connection: cheap enough to ask on every
+        page run, so cached snapshots are reused until the register really changes.
+        """
+        if not self.path.exists():
+            return None
+        with self._lock:
+            if self._watch is None:
+                self._watch = sqlite3.connect(self.path, check_same_thread=False)
+            return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+
     def close(self) -> None:
-        """Nothing stays open between calls."""
+        """Close the change watcher; nothing else stays open between calls."""
         self._columns.clear()
+        with self._lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
 
 
 def _text(v: Any) -> str:
