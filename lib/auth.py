@@ -151,7 +151,9 @@ def pii_mask_rows(user: User, cases: pd.DataFrame) -> pd.Series:
     if user.role != "handler":
         return pd.Series(True, index=cases.index)
     own = cases["unit"].isin(list(user.units))
-    conf = cases["confidential"].map(_truthy) if "confidential" in cases else False
+    if "confidential" not in cases:
+        return ~own
+    conf = cases["confidential"].map(_truthy).astype(bool)
     return ~own | conf
 
 

@@ -276,6 +276,44 @@ class Register:
             return pd.DataFrame(columns=self.schema["history"].keys)
         return frame.reset_index(drop=True)
 
+    def export_rows(
+        self, user: User, sheet_name: str, *, case_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """A sheet as canonical text, as ``user`` may see it, for export (logged in history).
+
+        Cases: only the user's visible cases (optionally just ``case_ids``), PII masked per
+        role. Instructions, supervisions and history: those of visible cases. Users: admins
+        only. Secret columns (password hashes) never leave.
+        """
+        require(user, "export")
+        sheet = self.schema[sheet_name]
+        if sheet_name == "users":
+            require(user, "manage_users")
+        if sheet_name in ("settings",):
+            require(user, "settings")
+        raw = self.store.read([sheet_name])[sheet_name]
+        keys = [f.key for f in sheet.fields if not f.secret]
+        for k in keys:
+            if k not in raw.columns:
+                raw[k] = sheet.field(k).default_text
+        frame = raw[keys].fillna("").astype(str)
+        if sheet_name == "cases":
+            frame = visible_cases(user, frame)
+            if case_ids is not None:
+                frame = frame[frame["case_id"].isin(list(case_ids))]
+            frame = mask_cases(user, frame, sheet)
+        elif "case_id" in frame.columns and not user.sees_all:
+            mine = set(visible_cases(user, self.load().cases)["case_id"])
+            frame = frame[frame["case_id"].isin(mine)]
+        now = self.now()
+        cs = Changeset()
+        cs.append(
+            "history",
+            self._history_row(user, now, "", "export", sheet_name, "", f"{len(frame)} rows"),
+        )
+        self.store.commit(cs)
+        return frame.reset_index(drop=True)
+
     def find_user(self, username: str) -> User:
         """The active user ``username`` (for ``--as`` and sign-in)."""
         row = self.store.get_row("users", username)
