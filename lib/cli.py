@@ -40,15 +40,29 @@ def _date(s: str) -> dt.date:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and ``--help``)."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--register", metavar="URL", help="sqlite:///path 或 gsheets://KEY")
-    common.add_argument("--as", dest="as_user", metavar="USERNAME", help="以该用户身份执行")
-    common.add_argument("--lang", choices=("zh", "en"), default="zh", help="输出语言")
 
-    p = argparse.ArgumentParser(
-        prog="python -m lib",
-        description="留言办理台账 命令行工具 / the petition case register's command line",
-        parents=[common],
+    def add_common(parser: argparse.ArgumentParser, top: bool) -> argparse.ArgumentParser:
+        # The options may come before or after the command; a sub-command's copies must not
+        # overwrite what was given before it, hence SUPPRESS as their default.
+        kw = {} if top else {"default": argparse.SUPPRESS}
+        parser.add_argument(
+            "--register", metavar="URL", help="sqlite:///path 或 gsheets://KEY", **kw
+        )
+        parser.add_argument(
+            "--as", dest="as_user", metavar="USERNAME", help="以该用户身份执行", **kw
+        )
+        parser.add_argument(
+            "--lang", choices=("zh", "en"), help="输出语言", **(kw or {"default": "zh"})
+        )
+        return parser
+
+    common = add_common(argparse.ArgumentParser(add_help=False), top=False)
+    p = add_common(
+        argparse.ArgumentParser(
+            prog="python -m lib",
+            description="留言办理台账 命令行工具 / the petition case register's command line",
+        ),
+        top=True,
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -128,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     lang = args.lang
     try:
-        reg = open_register(args.register)
+        reg = open_register(args.register, init=args.command != "init")
         user = reg.find_user(args.as_user) if args.as_user else LOCAL_ADMIN
         return _run(args, reg, user)
     except ValidationError as exc:

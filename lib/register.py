@@ -1091,12 +1091,12 @@ def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
 
 
 def open_register(
-    url: str | None = None, *, schema: Schema | None = None, **kwargs: Any
+    url: str | None = None, *, schema: Schema | None = None, init: bool = True, **kwargs: Any
 ) -> Register:
     """The register at ``url`` (see :func:`lib.store.open_store`), initialised and ready."""
     from lib.store import open_store
 
-    store = open_store(url, schema=schema)
+    store = open_store(url, schema=schema, init=init)
     return Register(store, schema=schema or getattr(store, "schema", None), **kwargs)
 
 

@@ -72,7 +72,7 @@ def _calendar() -> tuple[np.ndarray, int, int]:
     years = sorted({d.year for d in cc.holidays})
     first, last = years[0], years[-1]
     days = pd.date_range(dt.date(first, 1, 1), dt.date(last, 12, 31), freq="D")
-    weekday = days.weekday < 5
+    weekday = days.day_of_week < 5
     hol = days.isin(pd.to_datetime(list(cc.holidays)))
     extra = days.isin(pd.to_datetime(list(cc.workdays)))
     work = days[(weekday & ~hol) | extra]

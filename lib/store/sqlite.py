@@ -100,7 +100,7 @@ class SQLiteStore:
                     if not existing:
                         cols = ", ".join(f"{_q(k)} TEXT NOT NULL DEFAULT ''" for k in sheet.keys)
                         con.execute(f"CREATE TABLE {_q(sheet.name)} ({cols})")
-                        report.append(f"created {sheet.name} ({len(sheet.keys)} columns)")
+                        report.append(f"新建表 {sheet.name}（{len(sheet.keys)} 列）")
                     else:
                         for k in sheet.keys:
                             if k not in existing:
@@ -108,7 +108,7 @@ class SQLiteStore:
                                     f"ALTER TABLE {_q(sheet.name)} ADD COLUMN {_q(k)} "
                                     "TEXT NOT NULL DEFAULT ''"
                                 )
-                                report.append(f"added column {sheet.name}.{k}")
+                                report.append(f"新增列 {sheet.name}.{k}")
                     if sheet.key:
                         con.execute(
                             f"CREATE UNIQUE INDEX IF NOT EXISTS {_q('ux_' + sheet.name + '_key')}"
