@@ -231,7 +231,7 @@ def _run(args: argparse.Namespace, reg: Register, user: User) -> int:
 
 
 def _report(args: argparse.Namespace, reg: Register, user: User) -> int:
-    from lib.metrics import league_table
+    from lib.metrics import REPORT_COLUMNS, league_table
     from lib.reports import write_report
 
     data = reg.data(user)
@@ -245,7 +245,7 @@ def _report(args: argparse.Namespace, reg: Register, user: User) -> int:
         date_to=args.date_to,
         as_of=as_of,
     )
-    out = write_report(table, args.format, None)
+    out = write_report(table[list(REPORT_COLUMNS)], args.format, None)
     if args.out:
         Path(args.out).write_bytes(out)
         print(f"已写入 {args.out}", file=sys.stderr)

@@ -31,16 +31,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "“{label}”的值“{value}”应为 是/否",
         "“{label}”: “{value}” should be yes or no",
     ),
-    "err.min": ("“{label}”不能小于 {min}", "“{label}” must be at least {min}"),
-    "err.max": ("“{label}”不能大于 {max}", "“{label}” must be at most {max}"),
+    "err.min": ("“{label}”的值“{value}”不能小于 {min}", "“{label}”: “{value}” is below {min}"),
+    "err.max": ("“{label}”的值“{value}”不能大于 {max}", "“{label}”: “{value}” is above {max}"),
     "err.max_length": (
-        "“{label}”超过 {max_length} 个字符（现有 {length} 个）",
-        "“{label}” is longer than {max_length} characters ({length})",
+        "“{label}”的值“{value}”超过 {max_length} 个字符（现有 {length} 个）",
+        "“{label}”: “{value}” is longer than {max_length} characters ({length})",
     ),
-    "err.pattern": ("“{label}”格式不对：{hint}", "“{label}” has the wrong format: {hint}"),
+    "err.pattern": (
+        "“{label}”的值“{value}”格式不对：{hint}",
+        "“{label}”: “{value}” has the wrong format ({hint})",
+    ),
     "err.gb11643": (
-        "“{label}”不是有效的18位身份证号（校验位不符）",
-        "“{label}” is not a valid 18-character ID number (check digit mismatch)",
+        "“{label}”的值“{value}”不是有效的18位身份证号（位数或校验位不符）",
+        "“{label}”: “{value}” is not a valid 18-character ID number (length or check digit)",
     ),
     "err.ref": (
         "“{label}”的值“{value}”不存在",

@@ -71,6 +71,37 @@ class ValidationError(DomainError):
         return sep.join(e.message(lang) for e in self.errors)
 
 
+def _active_units(units: pd.DataFrame) -> list[str]:
+    if not len(units):
+        return []
+    return units.loc[units["active"].fillna(True).astype(bool), "name"].tolist()
+
+
+def _regions(units: pd.DataFrame) -> list[str]:
+    """Active county-level units (区市县): the allowed values of ``region``."""
+    if not len(units):
+        return []
+    active = units["active"].fillna(True).astype(bool)
+    return units.loc[(units["kind"] == "区市县") & active, "name"].tolist()
+
+
+@dataclass
+class RegisterMeta:
+    """The small sheets every action needs: units, settings and the rules they imply."""
+
+    units: pd.DataFrame
+    settings: dict[str, str]
+    rules: workflow.Rules
+
+    def active_units(self) -> list[str]:
+        """Names of active units, in sheet order."""
+        return _active_units(self.units)
+
+    def regions(self) -> list[str]:
+        """Names of active county-level units (区市县), the allowed values of ``region``."""
+        return _regions(self.units)
+
+
 @dataclass
 class RegisterData:
     """One snapshot of the register, typed and ready for pages and figures."""
@@ -92,13 +123,11 @@ class RegisterData:
 
     def active_units(self) -> list[str]:
         """Names of active units, in sheet order."""
-        u = self.units
-        return u.loc[u["active"].fillna(True).astype(bool), "name"].tolist() if len(u) else []
+        return _active_units(self.units)
 
     def regions(self) -> list[str]:
-        """Names of county-level units (区市县), the allowed values of ``region``."""
-        u = self.units
-        return u.loc[u["kind"] == "区市县", "name"].tolist() if len(u) else []
+        """Names of active county-level units (区市县), the allowed values of ``region``."""
+        return _regions(self.units)
 
 
 def _now_iso(now: dt.datetime) -> str:
@@ -120,13 +149,18 @@ class Register:
         self._clock = clock
         self._lock = threading.Lock()
         self._cache: tuple[Any, float, RegisterData] | None = None
+        self._meta_cache: tuple[Any, float, RegisterMeta] | None = None
         self.max_age_s: float | None = None  # None: trust the store's change token
 
     # -- time ------------------------------------------------------------------------------
 
     def now(self) -> dt.datetime:
-        """Now in the bureau's time zone."""
-        tz = zoneinfo.ZoneInfo(self._setting_cached("timezone", DEFAULT_TZ))
+        """Now in the bureau's time zone (the ``timezone`` setting)."""
+        tz_name = self.meta().settings.get("timezone") or DEFAULT_TZ
+        try:
+            tz = zoneinfo.ZoneInfo(tz_name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            tz = zoneinfo.ZoneInfo(DEFAULT_TZ)
         base = self._clock() if self._clock else dt.datetime.now(dt.UTC)
         if base.tzinfo is None:
             base = base.replace(tzinfo=tz)
@@ -135,11 +169,6 @@ class Register:
     def today(self) -> dt.date:
         """Today's date in the bureau's time zone."""
         return self.now().date()
-
-    def _setting_cached(self, key: str, default: str) -> str:
-        if self._cache is not None:
-            return self._cache[2].settings.get(key) or default
-        return default
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -150,30 +179,52 @@ class Register:
         are noticed through the store's change token (SQLite), or after ``max_age_s``
         seconds for stores without one (a shared Google Sheet).
         """
-        token_fn = getattr(self.store, "change_token", None)
-        token = token_fn() if token_fn else None
+        token = self._token()
         with self._lock:
             cached = self._cache
-            if cached is not None and not force:
-                c_token, c_time, c_data = cached
-                fresh_by_token = token is not None and token == c_token
-                fresh_by_age = (
-                    token is None
-                    and self.max_age_s is not None
-                    and time.monotonic() - c_time < self.max_age_s
-                )
-                if fresh_by_token or fresh_by_age:
-                    return c_data
+        if cached is not None and not force and self._fresh(cached, token):
+            return cached[2]
         snap = self.store.read()
         data = self._build(snap)
         with self._lock:
             self._cache = (token, time.monotonic(), data)
+            self._meta_cache = (token, time.monotonic(), self._meta_of(data))
         return data
+
+    def _token(self) -> Any:
+        token_fn = getattr(self.store, "change_token", None)
+        return token_fn() if token_fn else None
+
+    def _fresh(self, cached: tuple[Any, float, Any], token: Any) -> bool:
+        c_token, c_time, _ = cached
+        if token is not None:
+            return token == c_token
+        return self.max_age_s is not None and time.monotonic() - c_time < self.max_age_s
+
+    def meta(self) -> RegisterMeta:
+        """Units, settings and rules only: what actions need, without reading every case."""
+        token = self._token()
+        with self._lock:
+            cached = self._meta_cache
+        if cached is not None and self._fresh(cached, token):
+            return cached[2]
+        snap = self.store.read(["units", "settings"])
+        units = self.schema["units"].typed_frame(snap["units"])
+        settings = self._settings_from(self.schema["settings"].typed_frame(snap["settings"]))
+        meta = RegisterMeta(units, settings, workflow.Rules.from_settings(settings))
+        with self._lock:
+            self._meta_cache = (token, time.monotonic(), meta)
+        return meta
+
+    @staticmethod
+    def _meta_of(data: RegisterData) -> RegisterMeta:
+        return RegisterMeta(data.units, data.settings, data.rules)
 
     def invalidate(self) -> None:
         """Drop the cached snapshot (after a write, or on the user's refresh)."""
         with self._lock:
             self._cache = None
+            self._meta_cache = None
 
     def _build(self, snap: Snapshot) -> RegisterData:
         s = self.schema
@@ -242,11 +293,11 @@ class Register:
 
     def rules(self) -> workflow.Rules:
         """The deadline rules in force."""
-        return self.load().rules
+        return self.meta().rules
 
     def settings(self) -> dict[str, str]:
         """Every setting (defaults filled in)."""
-        return self.load().settings
+        return self.meta().settings
 
     def get_case(self, user: User, case_id: str) -> dict[str, str]:
         """One case as canonical text, read afresh; refused if the user may not see it."""
@@ -353,8 +404,8 @@ class Register:
         typed, _, _ = self.schema["cases"].parse_row(row)
         return row, typed, actual
 
-    def _allowed(self, data: RegisterData | None = None) -> dict[str, list[str]]:
-        data = data or self.load()
+    def _allowed(self, data: RegisterData | RegisterMeta | None = None) -> dict[str, list[str]]:
+        data = data or self.meta()
         return {"region": data.regions()}
 
     def _check_state(self, typed: Mapping[str, Any], action: str, states: Iterable[str]) -> None:
@@ -430,6 +481,8 @@ class Register:
             raise ValidationError(errs)
         now = self.now()
         changes = {k: v for k, v in new_text.items() if v != (row.get(k) or "")}
+        if not changes and not notes and extra is None:
+            return row  # nothing to write: no new version, no history
         hist = [
             self._history_row(user, now, case_id, action, k, row.get(k, ""), v)
             for k, v in changes.items()
@@ -455,7 +508,7 @@ class Register:
         """
         require(user, "intake")
         sheet = self.schema["cases"]
-        data = self.load()
+        data = self.meta()
         raw = {
             f.key: values.get(f.key)
             for f in sheet.fields
@@ -468,7 +521,7 @@ class Register:
                 typed[k] = sheet.field(k).parse(text[k])[0]
         today = self.today()
         errors += workflow.case_errors(typed, today, sheet)
-        if text.get("repeat_of") and not (data.cases["case_id"] == text["repeat_of"]).any():
+        if text.get("repeat_of") and self.store.get_row("cases", text["repeat_of"]) is None:
             errors.append(
                 FieldError(
                     "repeat_of",
@@ -525,6 +578,7 @@ class Register:
         version: int | None = None,
     ) -> dict[str, str]:
         """交办: send a waiting case to a handling unit."""
+        require(user, "assign")  # the role first: no hints for those who may not
         day = self._check_day("assigned_at", assigned_at or self.today(), self.today())
         self._check_unit(unit)
 
@@ -561,6 +615,7 @@ class Register:
         version: int | None = None,
     ) -> dict[str, str]:
         """改派: move a case to another unit; clears the old unit's dates, restarts the clocks."""
+        require(user, "reassign")  # the role first: no hints for those who may not
         _need_reason(reason)
         day = self._check_day("assigned_at", assigned_at or self.today(), self.today())
         self._check_unit(unit)
@@ -592,6 +647,7 @@ class Register:
         version: int | None = None,
     ) -> dict[str, str]:
         """受理: the unit issues its notice of acceptance (optionally meeting the petitioner)."""
+        require(user, "accept")  # the role first: no hints for those who may not
         day = self._check_day("accepted_at", accepted_at or self.today(), self.today())
 
         def apply(c: dict[str, Any]) -> None:
@@ -611,6 +667,7 @@ class Register:
         version: int | None = None,
     ) -> dict[str, str]:
         """不予受理: the unit issues a notice of non-acceptance with a reason (terminal)."""
+        require(user, "reject")  # the role first: no hints for those who may not
         _need_reason(reason)
         day = self._check_day("rejected_at", rejected_at or self.today(), self.today())
 
@@ -629,6 +686,7 @@ class Register:
         version: int | None = None,
     ) -> dict[str, str]:
         """退回: the unit returns a case it should not handle, within N working days."""
+        require(user, "object")  # the role first: no hints for those who may not
         _need_reason(reason)
         day = self._check_day("returned_at", returned_at or self.today(), self.today())
         rules = self.rules()
@@ -671,6 +729,7 @@ class Register:
         version: int | None = None,
     ) -> dict[str, str]:
         """延期: extend the handling deadline once, by 1..max days, with a reason."""
+        require(user, "extend")  # the role first: no hints for those who may not
         _need_reason(reason)
         rules = self.rules()
         try:
@@ -698,6 +757,7 @@ class Register:
         version: int | None = None,
     ) -> dict[str, str]:
         """三见面: record that the unit met the petitioner (stage: accept, handle or reply)."""
+        require(user, "meet")  # the role first: no hints for those who may not
         if stage not in MEET_FIELDS:
             raise ValueError(f"stage must be one of {sorted(MEET_FIELDS)}")
         key = MEET_FIELDS[stage]
@@ -722,6 +782,7 @@ class Register:
         version: int | None = None,
     ) -> dict[str, str]:
         """答复办结: the unit issues its reply; the case is concluded."""
+        require(user, "reply")  # the role first: no hints for those who may not
         if not str(reply or "").strip():
             f = self.schema["cases"].field("reply")
             raise ValidationError([FieldError("reply", "", "err.required", {"label": f.label()})])
@@ -744,6 +805,7 @@ class Register:
         version: int | None = None,
     ) -> dict[str, str]:
         """回访评价: record the petitioner's rating of the reply."""
+        require(user, "evaluate")  # the role first: no hints for those who may not
         f = self.schema["cases"].field("evaluation")
         if evaluation not in (f.enum or ()):
             raise ValidationError(
@@ -767,6 +829,7 @@ class Register:
         self, user: User, case_id: str, *, repeat_of: str, version: int | None = None
     ) -> dict[str, str]:
         """Link a case as a repeat of an earlier one (or unlink with '')."""
+        require(user, "mark_repeat")  # the role first: no hints for those who may not
         if repeat_of and self.store.get_row("cases", repeat_of) is None:
             raise DomainError("err.not_found", case_id=repeat_of)
 
@@ -819,10 +882,11 @@ class Register:
         if errors:
             raise ValidationError(errors)
         now = self.now()
+        nid = instr["instruction_id"]
         cs = Changeset()
         cs.append("instructions", instr)
         cs.append("history", self._history_row(user, now, case_id, "instruct", "", "", text))
-        return self._commit(cs)[instr["instruction_id"]]
+        return self._commit(cs)[nid]
 
     def supervise(
         self,
@@ -864,12 +928,12 @@ class Register:
             )
         if errors:
             raise ValidationError(errors)
-        text["supervision_id"] = NewId("DB", 6)
+        nid = text["supervision_id"] = NewId("DB", 6)
         now = self.now()
         cs = Changeset()
         cs.append("supervisions", text)
         cs.append("history", self._history_row(user, now, case_id, action, "kind", "", kind))
-        return self._commit(cs)[text["supervision_id"]]
+        return self._commit(cs)[nid]
 
     def escalate(
         self, user: User, case_id: str, *, reason: str, date: dt.date | str | None = None
@@ -938,13 +1002,14 @@ class Register:
     # -- units, users, settings ------------------------------------------------------------
 
     def _check_unit(self, unit: str) -> None:
-        data = self.load()
+        data = self.meta()
         units = data.units
         match = units[units["name"] == unit]
         if match.empty:
             f = self.schema["cases"].field("unit")
             raise ValidationError([FieldError("unit", unit, "err.ref", {"label": f.label()})])
-        if match["active"].iloc[0] is False:
+        active = match["active"].iloc[0]
+        if active is not pd.NA and not bool(active):
             raise DomainError("err.unit_inactive", unit=unit)
 
     def upsert_row(
@@ -1050,7 +1115,7 @@ class Register:
         if email is not None:
             values["email"] = email
         if values.get("role") == "handler" or (units is not None):
-            unknown = [u for u in (units or []) if u not in set(self.load().units["name"])]
+            unknown = [u for u in (units or []) if u not in set(self.meta().units["name"])]
             if unknown:
                 f = self.schema["users"].field("units")
                 raise ValidationError(

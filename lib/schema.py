@@ -50,7 +50,17 @@ class FieldError:
 
     def message(self, lang: str = "zh") -> str:
         """The reason in ``lang``, naming the column by its header (zh) or label (en)."""
-        return t(self.code, lang, value=self.value, **self.params)
+        params = dict(self.params)
+        if lang == "en":
+            for k in ("label", "other_label"):
+                if k in params:
+                    params[k] = LABELS_EN.get(str(params[k]), params[k])
+        return t(self.code, lang, value=self.value, **params)
+
+
+# Chinese header -> English label of every field of every schema loaded, so that errors built
+# with the Chinese header can name the column in English too.
+LABELS_EN: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -501,6 +511,9 @@ def load_schema(directory: Path | str = SCHEMA_DIR) -> Schema:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         sheet = _sheet_from_doc(doc, path)
         sheets[sheet.name] = sheet
+    for sheet in sheets.values():
+        for f in sheet.fields:
+            LABELS_EN.setdefault(f.header, f.label_en)
     ordered = {n: sheets[n] for n in SHEET_ORDER if n in sheets}
     ordered.update({n: s for n, s in sheets.items() if n not in ordered})
     return Schema(ordered)

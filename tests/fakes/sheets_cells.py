@@ -226,7 +226,9 @@ def _parse_percent(text: str) -> Cell | None:
     number = m.group(1)
     places = len(number.split(".")[1]) if "." in number else 0
     pattern = "0.00%" if places else "0%"
-    return Cell(value=_int_or_float(round(float(number) / 100, 15)), fmt=NumberFormat("PERCENT", pattern))
+    return Cell(
+        value=_int_or_float(round(float(number) / 100, 15)), fmt=NumberFormat("PERCENT", pattern)
+    )
 
 
 def _parse_currency(text: str) -> Cell | None:

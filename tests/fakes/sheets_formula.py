@@ -26,6 +26,10 @@ CellResolver = Callable[[str | None, int, int], Value]
 RangeResolver = Callable[[str | None, int, int, int, int], list[Value]]
 
 
+#: Error values a cell can show; a referenced error propagates through arithmetic.
+ERROR_CODES = frozenset({"#NAME?", "#ERROR!", "#DIV/0!", "#VALUE!", "#REF!", "#NUM!", "#N/A"})
+
+
 class FormulaError(Exception):
     """An error value such as ``#DIV/0!``; ``code`` is what the cell shows."""
 
@@ -260,16 +264,14 @@ def _cell(m: re.Match[str]) -> tuple[int, int]:
 
 
 def _number(value: Value) -> float:
-    if isinstance(value, FormulaError):
-        raise value
     if value is None:
         return 0.0
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int | float):
         return float(value)
-    if isinstance(value, str) and value.startswith("#"):
-        raise FormulaError(value)
+    if value in ERROR_CODES:
+        raise FormulaError(str(value))
     try:
         return float(str(value).replace(",", ""))
     except ValueError as exc:
@@ -277,6 +279,8 @@ def _number(value: Value) -> float:
 
 
 def _text(value: Value) -> str:
+    if isinstance(value, str) and value in ERROR_CODES:
+        raise FormulaError(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -311,14 +315,21 @@ def _compare(op: str, a: Value, b: Value) -> bool:
 
 
 def _numbers_in(parser: _Parser, args: list[object]) -> list[float]:
-    values = parser.flatten(args)
-    direct = [parser.deref(a) for a in args if not isinstance(a, _RangeRef)]
+    """Numbers for SUM-like functions: ranges contribute numbers only, literals coerce."""
     out: list[float] = []
-    for v in values:
-        if isinstance(v, bool) and v not in direct:
+    for arg in args:
+        if isinstance(arg, _RangeRef):
+            values = parser.resolve_range(arg.sheet, arg.r0, arg.c0, arg.r1, arg.c1)
+        elif isinstance(arg, _Ref):
+            values = [parser.deref(arg)]
+        else:
+            out.append(_number(arg))  # type: ignore[arg-type]
             continue
-        if isinstance(v, int | float) or (v in direct and v is not None):
-            out.append(_number(v))
+        for v in values:
+            if isinstance(v, str) and v in ERROR_CODES:
+                raise FormulaError(v)
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                out.append(float(v))
     return out
 
 

@@ -1,0 +1,1753 @@
+"""The register in one shared Google Sheet (``gsheets://SPREADSHEET_KEY``), on gspread 6 directly.
+
+Each sheet of the schema is a worksheet titled by its Chinese title (``案件``; an existing tab
+named ``cases`` or ``Cases`` is used too). Row 1 is the header; columns are found **by header
+text** (Chinese header, English key or English label), so people may reorder columns, add their
+own (kept untouched and read as extra columns), insert blank rows and sort. The store follows
+the protocol of :mod:`lib.store.base`; what is special about Sheets is below.
+
+Reading
+    The whole register is **one** ``values:batchGet`` call (every requested sheet at once). Cells
+    are read with ``valueRenderOption=FORMULA`` and ``dateTimeRenderOption=SERIAL_NUMBER``:
+
+    * text the app wrote (always RAW) comes back byte-exact under any option — ``0123``,
+      ``=1+1``, ``2026-01-01``, ``12%``, ``TRUE`` stay text;
+    * FORMULA never evaluates anything: a formula a person typed reads as its own text
+      (``=TODAY()`` is not silently turned into a date that changes every day, and a phone typed
+      as ``+86 138…`` — which Sheets turns into a broken formula — reads as what was typed rather
+      than ``#ERROR!``);
+    * values a person typed come back typed, not formatted: numbers unformatted (a phone typed
+      as a number reads ``13800138000``, never ``1.38E+10`` or ``13,800,138,000``), booleans as
+      JSON booleans (``TRUE``/``FALSE``), and dates as serial numbers. FORMATTED_VALUE would give
+      whatever display format and locale the cell has (``3/2/2026``, ``2026年3月2日``), which is
+      ambiguous; a serial is not. The store then writes each typed value as canonical text
+      using the schema: a serial in a ``date`` column becomes ``YYYY-MM-DD`` (a ``datetime`` one
+      ISO 8601 in the spreadsheet's time zone), ``TRUE``/``FALSE`` for booleans, digits for
+      whole numbers. Dates typed as text (``2026/3/2``) stay text; the schema reads them.
+
+    Nothing is dropped: a column with no header or a duplicated header is kept as an extra
+    column, and :attr:`Snapshot.problems` lists it (with numbers that lost digits because
+    Sheets stored them as floating point — an ID number typed as a number) by sheet row number.
+    Values the schema cannot read are reported by ``check`` from the ``_row`` sheet row numbers.
+
+Writing
+    Always ``valueInputOption=RAW``. A commit is ordered so that a failure leaves the register
+    consistent:
+
+    1. **one fresh read** (a ``values:batchGet`` of the headers, key and version columns, and
+       the tail of ``_ids``): every update's row is found again **by key** (never by a cached
+       row number — people sort and insert rows), versions are checked, columns and duplicate
+       keys are checked. Any problem → :class:`ConflictError` / :class:`RowNotFound` /
+       :class:`StoreError` and **nothing is written**;
+    2. new ids are claimed (below); a failure here leaves at most an unused number;
+    3. all updates in **one** ``values:batchUpdate`` of only the changed cells plus ``version``
+       (atomic across rows and sheets);
+    4. appends, one ``values:append`` (``INSERT_ROWS``) per sheet, keyed sheets first and
+       ``history`` last.
+
+    Sheets has no transactions: if step 4 finally fails after step 3 landed, the error says
+    exactly what was written and what was not (:data:`gs.partial`). Inside one process, commits
+    on the same spreadsheet are serialised by a lock, so the version check and the write cannot
+    interleave between two sessions of the app (no lost updates between colleagues using the
+    portal). Between *processes* (the portal and a CLI job) the check and the write are one
+    round trip apart; that window is not closed (Sheets has no conditional write).
+
+Ids
+    :class:`NewId` numbers come from a hidden ``_ids`` worksheet used as an append-only log of
+    claims ``(sheet:prefix, first, count, token)``. Google serialises appends, so the log has one
+    order. A writer reads the log's tail and the key column, proposes ``first = max(highest id in
+    the sheet, highest claim) + 1``, appends its claim and gets the claim's row number back; a
+    claim is valid only if **no earlier row** claims an overlapping range of the same sequence
+    (earliest claim wins). If another process's claim slipped in between, the writer reads the
+    rows between and retries with higher numbers. Two valid claims never overlap, so concurrent
+    intakes — threads or processes — never get the same id; gaps are possible after contention.
+
+Faults
+    Every call goes through :mod:`lib.store.retry` (capped exponential backoff with jitter, a
+    30 s budget per operation, Retry-After honoured). A timeout, dropped connection or 5xx on a
+    write may hide a write that landed: before retrying an append the store looks for the rows
+    it sent (keys, or the exact rows for ``history``); before retrying an update it finds the
+    rows again and checks the version. So a write lands once or not at all, and when the budget
+    runs out the user gets a :class:`SheetsError` in Chinese that says so.
+
+Connecting
+    :meth:`GSheetsStore.from_url` takes credentials from Streamlit secrets
+    ``[connections.gsheets]`` (the service-account layout of st-gsheets-connection, optionally
+    with ``spreadsheet``), or from ``GOOGLE_APPLICATION_CREDENTIALS``. With
+    ``SHEETS_EMULATOR_HOST=host:port`` every call goes to that plain-HTTP emulator with no
+    credentials. In the app, use :mod:`lib.store.gsheets_connection`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import threading
+import tomllib
+import uuid
+import zoneinfo
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import gspread
+import pandas as pd
+import requests
+from gspread.exceptions import APIError
+from gspread.http_client import HTTPClient
+from requests.adapters import HTTPAdapter
+
+from lib.i18n import DomainError, register_messages, t
+from lib.schema import Schema, Sheet, default_schema
+from lib.store import retry
+from lib.store.base import (
+    Changeset,
+    ConflictError,
+    NewId,
+    RowNotFound,
+    Snapshot,
+    StoreError,
+    Update,
+    id_number,
+    new_ids_in,
+    resolve_new_ids,
+)
+from lib.store.retry import Budget, Fault, RetryExhausted, RetryPolicy
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+EMULATOR_ENV = "SHEETS_EMULATOR_HOST"
+CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
+SECRETS_SECTION = "gsheets"
+GOOGLE_HOSTS = (
+    "https://sheets.googleapis.com/",
+    "https://www.googleapis.com/",
+    "https://oauth2.googleapis.com/",
+)
+#: How cells are read (see the module docstring).
+READ_PARAMS = {
+    "valueRenderOption": "FORMULA",
+    "dateTimeRenderOption": "SERIAL_NUMBER",
+    "majorDimension": "ROWS",
+}
+IDS_SHEET = "_ids"
+IDS_HEADER = ["序列", "起始号", "个数", "标记", "时间"]
+NEW_SHEET_ROWS = 1000
+#: Appends are split so one request stays well under Google's payload limits.
+MAX_APPEND_BYTES = 2_000_000
+MAX_APPEND_ROWS = 5000
+#: Google refuses a cell longer than this (SPEC allows content up to exactly this).
+MAX_CELL_CHARS = 50_000
+#: Serial numbers read as dates in date columns (the 5-digit range ``parse_date`` accepts).
+SERIAL_MIN, SERIAL_MAX = 10_000, 100_000
+SERIAL_EPOCH = dt.datetime(1899, 12, 30)
+#: Sheets keeps numbers as doubles: from here on typed digits (ID numbers) may have been lost.
+EXACT_LIMIT = 10**15
+META_FIELDS = (
+    "properties(title,timeZone,locale),"
+    "sheets.properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount))"
+)
+
+register_messages(
+    {
+        "gs.no_credentials": (
+            "未找到 Google 服务账号凭据：请在 .streamlit/secrets.toml 的 [connections.gsheets] "
+            "中填入服务账号密钥（type、project_id、private_key_id、private_key、client_email、"
+            "client_id、token_uri 等），或设置环境变量 GOOGLE_APPLICATION_CREDENTIALS 指向服务账号 "
+            "JSON 文件",
+            "No Google service-account credentials: put the service-account key (type, "
+            "project_id, private_key_id, private_key, client_email, client_id, token_uri, …) in "
+            "[connections.gsheets] of .streamlit/secrets.toml, or set "
+            "GOOGLE_APPLICATION_CREDENTIALS to the path of the service-account JSON file",
+        ),
+        "gs.bad_credentials": (
+            "Google 服务账号凭据无法使用（{reason}）：请检查 [connections.gsheets] 或 "
+            "GOOGLE_APPLICATION_CREDENTIALS 指向的 JSON 文件",
+            "The Google service-account credentials cannot be used ({reason}): check "
+            "[connections.gsheets] or the JSON file GOOGLE_APPLICATION_CREDENTIALS points to",
+        ),
+        "gs.no_key": (
+            "台账地址缺少表格 ID：请使用 gsheets://表格ID（表格网址中 /d/ 与 /edit 之间的部分），"
+            "或在 [connections.gsheets] 中设置 spreadsheet",
+            "The register URL has no spreadsheet id: use gsheets://SPREADSHEET_ID (the part of "
+            "the sheet's address between /d/ and /edit), or set spreadsheet in "
+            "[connections.gsheets]",
+        ),
+        "gs.not_shared": (
+            "服务账号 {email} 无权打开 Google 表格 {key}：请打开该表格，点“共享”，把 {email} "
+            "添加为“编辑者”后重试",
+            "The service account {email} may not open the Google Sheet {key}: open the sheet, "
+            "click Share and add {email} as an Editor, then try again",
+        ),
+        "gs.not_found": (
+            "找不到 Google 表格 {key}：请检查台账地址 gsheets://表格ID（表格网址中 /d/ 与 /edit "
+            "之间的部分），并确认表格没有被删除",
+            "Google Sheet {key} was not found: check the register URL gsheets://SPREADSHEET_ID "
+            "(the part of the address between /d/ and /edit) and that the sheet still exists",
+        ),
+        "gs.not_a_sheet": (
+            "{key} 不是 Google 表格（可能是上传到云端硬盘的 Excel 文件）：请在 Google 表格中用"
+            "“文件 → 另存为 Google 表格”，再使用新表格的 ID",
+            "{key} is not a Google Sheet (perhaps an Excel file uploaded to Drive): use File → "
+            "Save as Google Sheets and then the new sheet's id",
+        ),
+        "gs.auth_failed": (
+            "Google 拒绝了服务账号 {email} 的登录（{reason}）：请检查密钥是否已删除或停用",
+            "Google refused the service account {email} ({reason}): check that its key has not "
+            "been deleted or disabled",
+        ),
+        "gs.api_disabled": (
+            "服务账号所属的 Google Cloud 项目未启用 Google Sheets API：请在该项目中启用后重试"
+            "（{reason}）",
+            "The Google Sheets API is not enabled in the service account's Cloud project: "
+            "enable it and try again ({reason})",
+        ),
+        "gs.api_error": (
+            "Google 表格拒绝了请求（{code}）：{reason}",
+            "Google Sheets refused the request ({code}): {reason}",
+        ),
+        "gs.quota": (
+            "Google 表格的访问次数已达上限（每人每分钟 60 次读、60 次写），等待 {seconds} 秒后仍未"
+            "恢复：请一分钟后再试，您填写的内容仍保留在页面上",
+            "Google Sheets' quota is used up (60 reads and 60 writes a minute per user) and did "
+            "not recover within {seconds} s: try again in a minute; what you entered is kept",
+        ),
+        "gs.unreachable": (
+            "暂时无法{what}（Google 表格，已尝试 {attempts} 次、{seconds} 秒）：{reason}。"
+            "请稍后再试，您填写的内容仍保留在页面上",
+            "Could not {what} (Google Sheets, {attempts} attempts in {seconds} s): {reason}. "
+            "Try again later; what you entered is kept",
+        ),
+        "gs.unsure": (
+            "与 Google 表格的连接中断，无法确认“{what}”是否已写入：请刷新后查看，确认没有写入再重试",
+            "The connection to Google Sheets broke and it is unknown whether “{what}” was "
+            "written: refresh and look before trying again",
+        ),
+        "gs.partial": (
+            "{done}已写入 Google 表格，但{missing}未能写入：{reason}",
+            "{done} reached the Google Sheet but {missing} did not: {reason}",
+        ),
+        "gs.no_sheet": (
+            "Google 表格中没有“{sheet}”工作表：请先运行 init（python -m lib init）",
+            "The Google Sheet has no “{sheet}” tab: run init first (python -m lib init)",
+        ),
+        "gs.missing_columns": (
+            "“{sheet}”表缺少这些列：{columns}（请先运行 init）",
+            "“{sheet}” lacks these columns: {columns} (run init first)",
+        ),
+        "gs.duplicate_key": (
+            "“{sheet}”表中“{key}”出现在多行（第 {rows} 行），无法确定要修改哪一行：请先在表格中"
+            "处理重复行",
+            "“{key}” appears in several rows of “{sheet}” (rows {rows}); it is unclear which "
+            "to change: resolve the duplicates in the sheet first",
+        ),
+        "gs.key_taken": (
+            "“{sheet}”表中已有“{key}”，不能重复添加",
+            "“{sheet}” already has “{key}”",
+        ),
+        "gs.too_long": (
+            "“{sheet}”表“{label}”有 {length} 个字符，超过 Google 表格单元格上限 50000 个字符，"
+            "未写入任何内容",
+            "“{label}” in “{sheet}” has {length} characters, more than a Google Sheets cell "
+            "holds (50000); nothing was written",
+        ),
+        "gs.unstable": (
+            "“{sheet}”表的列正在被他人调整，请稍后再试",
+            "Someone is rearranging the columns of “{sheet}”; try again shortly",
+        ),
+        "gs.what.read": ("读取台账", "read the register"),
+        "gs.what.write": ("保存修改", "save the change"),
+        "gs.what.init": ("初始化台账", "initialise the register"),
+        "gs.what.append": ("写入“{sheet}”", "write to “{sheet}”"),
+        "gs.what.update": ("修改“{sheet}”", "change “{sheet}”"),
+        "gs.what.ids": ("分配编号", "allocate ids"),
+        "gs.p.missing_sheet": (
+            "缺少工作表“{sheet}”（运行 init 可补上）",
+            "The tab “{sheet}” is missing (init adds it)",
+        ),
+        "gs.p.missing_columns": (
+            "缺少列：{columns}（运行 init 可补上）",
+            "Missing columns: {columns} (init adds them)",
+        ),
+        "gs.p.duplicate_header": (
+            "列标题“{value}”在 {column} 列重复（第一次出现在 {first} 列）：{column} 列作为自定义列保留，"
+            "不参与统计",
+            "The header “{value}” in column {column} repeats column {first}: column {column} is "
+            "kept as a custom column and not used",
+        ),
+        "gs.p.no_header": (
+            "{column} 列有数据但没有列标题：作为自定义列保留",
+            "Column {column} has data but no header: kept as a custom column",
+        ),
+        "gs.p.precision": (
+            "“{label}”的值 {value} 是表格中的数字，超出 15 位精度，末尾数字可能已丢失：请把该列设为"
+            "纯文本后重新填写",
+            "“{label}”: {value} is a number in the sheet with more than 15 digits, so trailing "
+            "digits may be lost: format the column as plain text and type it again",
+        ),
+    }
+)
+
+
+class SheetsError(StoreError, DomainError):
+    """A Google Sheets failure, told in the user's language (``message(lang)``).
+
+    It is a :class:`StoreError` (the store could not do its job) and a
+    :class:`~lib.i18n.DomainError` (pages show ``message(lang)`` instead of a generic error).
+    ``str()`` is the Chinese message.
+    """
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        DomainError.__init__(self, key, **params)
+
+
+# -- small helpers ---------------------------------------------------------------------------
+
+
+def col_letter(col: int) -> str:
+    """Column letters of a 0-based index (0 -> A, 26 -> AA)."""
+    letters = ""
+    n = col + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def quote_title(title: str) -> str:
+    """A worksheet title quoted for A1 notation."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+_RANGE_RE = re.compile(r"!\$?([A-Za-z]+)\$?(\d+)(?::\$?([A-Za-z]+)\$?(\d+))?$")
+
+
+def parse_range(a1: str) -> tuple[int, int, int]:
+    """``'案件'!B12:AQ13`` -> (first row 12, first column index 1, last row 13)."""
+    m = _RANGE_RE.search(a1)
+    if not m:
+        raise ValueError(f"unexpected range {a1!r}")
+    r0 = int(m.group(2))
+    return r0, _col_index(m.group(1)), int(m.group(4) or r0)
+
+
+_KEY_RE = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
+
+
+def spreadsheet_key(text: str) -> str:
+    """The spreadsheet id in ``text`` (an id, or a docs.google.com address)."""
+    text = (text or "").strip()
+    m = _KEY_RE.search(text)
+    if m:
+        return m.group(1)
+    return text.split("/")[0].split("?")[0].split("#")[0].strip()
+
+
+def _norm(title: str) -> str:
+    return re.sub(r"\s+", "", title).casefold()
+
+
+def _has_content(row: Sequence[Any]) -> bool:
+    return any(v not in ("", None) for v in row)
+
+
+def _text(value: Any) -> str:
+    """What the app writes: text as is, None as empty."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _number_text(v: int | float) -> str:
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 2**63:
+            return str(int(v))
+        return repr(v)
+    return str(v)
+
+
+def cell_text(value: Any, ftype: str | None = None, tz: dt.tzinfo | None = None) -> str:
+    """Canonical text of one cell as the API returned it (FORMULA / SERIAL_NUMBER).
+
+    Strings are returned unchanged. Typed values (what a person typed) become canonical text
+    by the column's schema type: serials in date columns become ``YYYY-MM-DD``, in datetime
+    columns ISO 8601 in ``tz``; booleans ``TRUE``/``FALSE``; numbers their digits.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        if ftype in ("date", "datetime") and SERIAL_MIN <= value < SERIAL_MAX:
+            moment = SERIAL_EPOCH + dt.timedelta(seconds=round(float(value) * 86400))
+            if ftype == "date":
+                return moment.date().isoformat()
+            if tz is not None:
+                moment = moment.replace(tzinfo=tz)
+            return moment.isoformat(timespec="seconds")
+        return _number_text(value)
+    return str(value)
+
+
+def _version_value(text: str | None) -> int | None:
+    """A row's version: digits -> int, empty (a row added by hand) -> 0, else None."""
+    s = (text or "").strip()
+    if s == "":
+        return 0
+    return int(s) if s.isdigit() else None
+
+
+# -- headers ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Header:
+    """Where the columns of one worksheet are, read from its row 1."""
+
+    cells: list[str]
+    col_of: dict[str, int] = field(default_factory=dict)  # field key -> column index
+    extra_at: dict[int, str] = field(default_factory=dict)  # column index -> extra column name
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def width(self) -> int:
+        """Columns up to the last header cell."""
+        return len(self.cells)
+
+
+def map_header(sheet: Sheet | None, cells: Sequence[Any]) -> Header:
+    """Find each field's column by header text; other headed columns become extra columns."""
+    texts = [cell_text(c) for c in cells]
+    hdr = Header(texts)
+    used = {"_row", *(sheet.keys if sheet else [])}
+    for c, h in enumerate(texts):
+        if h.strip() == "":
+            continue
+        key = sheet.resolve_header(h) if sheet is not None else None
+        if key is not None and key not in hdr.col_of:
+            hdr.col_of[key] = c
+            continue
+        name = h
+        if key is not None:
+            hdr.problems.append(
+                {
+                    "row": 1,
+                    "field": h,
+                    "value": h,
+                    "code": "gs.p.duplicate_header",
+                    "params": {
+                        "value": h,
+                        "column": col_letter(c),
+                        "first": col_letter(hdr.col_of[key]),
+                    },
+                }
+            )
+        if name in used:
+            name = f"{h}（{col_letter(c)}列）"
+        used.add(name)
+        hdr.extra_at[c] = name
+    return hdr
+
+
+@dataclass
+class Located:
+    """A fresh look at one worksheet: header, and (when read) its key and version columns."""
+
+    header: Header
+    keys: list[str] | None = None  # by row index (0 = row 1, the header)
+    versions: list[str] | None = None
+
+    def rows_of(self, key: str) -> list[int]:
+        """Sheet row numbers whose key cell equals ``key``."""
+        if self.keys is None:
+            return []
+        return [i + 1 for i, v in enumerate(self.keys) if i > 0 and v == key]
+
+    def version_at(self, row: int) -> str:
+        """The version cell of sheet row ``row``."""
+        if self.versions is None or row - 1 >= len(self.versions):
+            return ""
+        return self.versions[row - 1]
+
+
+# -- transport -------------------------------------------------------------------------------
+
+
+class BudgetedHTTPClient(HTTPClient):
+    """gspread's HTTP client, with the per-call timeout of the running retry budget.
+
+    gspread keeps one timeout on the client; the store shares one client between threads, so
+    the timeout comes from :func:`lib.store.retry.current_timeout` (thread-local) instead.
+    """
+
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        endpoint: str,
+        params: Any = None,
+        data: Any = None,
+        json: Any = None,
+        files: Any = None,
+        headers: Any = None,
+    ) -> requests.Response:
+        response = self.session.request(
+            method=method,
+            url=endpoint,
+            json=json,
+            params=params,
+            data=data,
+            files=files,
+            headers=headers,
+            timeout=retry.current_timeout() or self.timeout,
+        )
+        if response.ok:
+            return response
+        raise APIError(response)
+
+
+class EmulatorHostAdapter(HTTPAdapter):
+    """Sends Google API traffic to ``http://host:port`` (``SHEETS_EMULATOR_HOST``)."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        address = address.strip().rstrip("/")
+        if "://" in address:
+            address = address.split("://", 1)[1]
+        self.base = f"http://{address}"
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Rewrite the URL to the emulator and send it (no proxies for loopback)."""
+        parts = urlsplit(request.url or "")
+        rewritten = request.copy()
+        rewritten.url = self.base + parts.path + (f"?{parts.query}" if parts.query else "")
+        kwargs["proxies"] = {}
+        return super().send(rewritten, **kwargs)
+
+
+def emulator_session(address: str) -> requests.Session:
+    """A ``requests`` session whose Sheets/Drive/OAuth calls go to the emulator at ``address``."""
+    session = requests.Session()
+    session.trust_env = False
+    adapter = EmulatorHostAdapter(address)
+    for prefix in GOOGLE_HOSTS:
+        session.mount(prefix, adapter)
+    return session
+
+
+def secrets_section(name: str = SECRETS_SECTION) -> dict[str, Any] | None:
+    """``[connections.<name>]`` from Streamlit secrets (in a running app) or secrets.toml files."""
+    try:
+        from streamlit import runtime
+
+        if runtime.exists():
+            import streamlit as st
+
+            section = st.secrets.get("connections", {}).get(name)
+            if section:
+                return _plain(section)
+    except Exception:  # no streamlit, or no secrets file: fall back to the files
+        pass
+    for path in (ROOT / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        section = (data.get("connections") or {}).get(name)
+        if section:
+            return dict(section)
+    return None
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    return obj
+
+
+_PROCESS_LOCKS: dict[str, threading.RLock] = {}
+_PROCESS_LOCKS_GUARD = threading.Lock()
+
+
+def _process_lock(key: str) -> threading.RLock:
+    """One lock per spreadsheet per process: commits of all sessions queue on it."""
+    with _PROCESS_LOCKS_GUARD:
+        return _PROCESS_LOCKS.setdefault(key, threading.RLock())
+
+
+# -- the store -------------------------------------------------------------------------------
+
+
+class GSheetsStore:
+    """A register kept in one Google Sheet (see the module docstring)."""
+
+    kind = "gsheets"
+
+    def __init__(
+        self,
+        key: str,
+        *,
+        session: requests.Session | None = None,
+        credentials: Any = None,
+        schema: Schema | None = None,
+        policy: RetryPolicy | None = None,
+        service_account: str | None = None,
+        process_lock: bool = True,
+    ) -> None:
+        """Open the spreadsheet ``key`` (no API call yet).
+
+        Give ``session`` (an emulator or a ready authorised session) or ``credentials``
+        (google-auth credentials). ``policy`` sets the retry budget; ``process_lock=False``
+        makes this object behave like another process (tests of cross-process safety).
+        """
+        if not key:
+            raise SheetsError("gs.no_key")
+        if session is None and credentials is None:
+            raise SheetsError("gs.no_credentials")
+        self.key = key
+        self.url = f"gsheets://{key}"
+        self.schema = schema or default_schema()
+        self.policy = policy or RetryPolicy()
+        self.service_account = service_account
+        self._own_session = session is None
+        self._client = gspread.Client(
+            auth=credentials,  # type: ignore[arg-type]
+            session=session,
+            http_client=BudgetedHTTPClient,  # type: ignore[arg-type]
+        )
+        self._http: HTTPClient = self._client.http_client
+        self._commit_lock = _process_lock(key) if process_lock else threading.RLock()
+        self._lock = threading.RLock()  # guards the caches below
+        self._doc_title = ""
+        self._tz: dt.tzinfo | None = None
+        self._titles: dict[str, str] = {}  # schema sheet / "_ids" -> worksheet title
+        self._props: dict[str, dict[str, Any]] = {}  # worksheet title -> properties
+        self._headers: dict[str, Header] = {}
+        self._row_hint: dict[str, dict[str, int]] = {}
+        self._tail: dict[str, int] = {}  # last row known to hold data, per sheet
+        self._ids_known = 1  # rows 1.._ids_known of _ids are in the cache below
+        self._claims: dict[int, tuple[str, int, int]] = {}  # row -> (seq, first, count)
+        self._claims_max: dict[str, int] = {}
+        self._claim_tokens: dict[int, str] = {}  # row -> token, for every _ids row read
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        schema: Schema | None = None,
+        credentials_info: Mapping[str, Any] | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> GSheetsStore:
+        """The store for ``gsheets://KEY`` (SPEC §8).
+
+        ``SHEETS_EMULATOR_HOST`` set: talk to that emulator, no credentials. Otherwise the
+        service account comes from ``credentials_info`` (a ``[connections.gsheets]``-shaped
+        mapping), Streamlit secrets ``[connections.gsheets]``, or the JSON file named by
+        ``GOOGLE_APPLICATION_CREDENTIALS``. ``gsheets://`` with no key uses the secrets'
+        ``spreadsheet`` (an id or the sheet's address).
+        """
+        rest = url[len("gsheets://") :] if url.startswith("gsheets://") else url
+        key = spreadsheet_key(rest)
+        info = dict(credentials_info) if credentials_info is not None else None
+        emulator = os.environ.get(EMULATOR_ENV, "").strip()
+        if emulator:
+            if not key:
+                key = spreadsheet_key(str((info or secrets_section() or {}).get("spreadsheet", "")))
+            return cls(key, session=emulator_session(emulator), schema=schema, policy=policy)
+        if info is None:
+            info = secrets_section()
+        if not key and info:
+            key = spreadsheet_key(str(info.get("spreadsheet", "")))
+        if not key:
+            raise SheetsError("gs.no_key")
+        credentials, email = _service_account(info)
+        return cls(
+            key, credentials=credentials, schema=schema, policy=policy, service_account=email
+        )
+
+    def close(self) -> None:
+        """Forget cached positions (and close the HTTP session this store opened)."""
+        with self._lock:
+            self._headers.clear()
+            self._row_hint.clear()
+        if self._own_session:
+            with contextlib.suppress(Exception):
+                self._http.session.close()
+
+    # -- protocol: init ----------------------------------------------------------------------
+
+    def init(self, schema: Schema | None = None) -> list[str]:
+        """Create missing worksheets and headers; append new schema columns at the end.
+
+        Never reorders, renames or deletes a column, row or worksheet people made.
+        """
+        schema = schema or self.schema
+        self.schema = schema
+        with self._translate("gs.what.init"), self._commit_lock:
+            budget = self.policy.budget()
+            self._load_meta(budget, reset=True)
+            with self._lock:
+                self._headers.clear()
+            report: list[str] = []
+            created = self._create_missing(budget, report)
+            names = [s.name for s in schema] + [IDS_SHEET]
+            ranges = [f"{quote_title(self._titles[n])}!1:1" for n in names]
+            resp = self._batch_get(budget, ranges, "gs.what.init")
+            grow: list[dict[str, Any]] = []
+            writes: list[dict[str, Any]] = []
+            for name, vr in zip(names, resp, strict=True):
+                title = self._titles[name]
+                cells = [cell_text(c) for c in (vr.get("values") or [[]])[0]]
+                if name == IDS_SHEET:
+                    if not _has_content(cells):
+                        writes.append({"range": f"{quote_title(title)}!A1", "values": [IDS_HEADER]})
+                    continue
+                sheet = schema[name]
+                if not _has_content(cells):
+                    new = list(sheet.headers)
+                    start = 0
+                    if name not in created:
+                        report.append(f"写入表头 {title}（{name}，{len(new)} 列）")
+                else:
+                    hdr = map_header(sheet, cells)
+                    missing = [f for f in sheet.fields if f.key not in hdr.col_of]
+                    new = [f.header for f in missing]
+                    start = len(cells)
+                    report += [
+                        f"新增列 {name}.{f.key}（{title}!{col_letter(start + i)}）"
+                        for i, f in enumerate(missing)
+                    ]
+                after = cells + [""] * (start - len(cells)) + new if new else cells
+                with self._lock:
+                    self._headers[name] = map_header(sheet, after)
+                if not new:
+                    continue
+                props = self._props[title]
+                have = int(props.get("gridProperties", {}).get("columnCount", 26))
+                if start + len(new) > have:
+                    grow.append(
+                        {
+                            "appendDimension": {
+                                "sheetId": props.get("sheetId", 0),
+                                "dimension": "COLUMNS",
+                                "length": start + len(new) - have,
+                            }
+                        }
+                    )
+                writes.append(
+                    {"range": f"{quote_title(title)}!{col_letter(start)}1", "values": [new]}
+                )
+            if grow:
+                grow_body = {"requests": grow}
+                self._write(
+                    budget, "gs.what.init", lambda: self._http.batch_update(self.key, grow_body)
+                )
+            if writes:
+                body = {"valueInputOption": "RAW", "data": writes}
+                self._write(
+                    budget, "gs.what.init", lambda: self._http.values_batch_update(self.key, body)
+                )
+            return report
+
+    def _create_missing(self, budget: Budget, report: list[str]) -> set[str]:
+        requests_: list[dict[str, Any]] = []
+        created: set[str] = set()
+        for sheet in self.schema:
+            if sheet.name not in self._titles:
+                width = max(26, len(sheet.keys))
+                requests_.append(_add_sheet(sheet.title, width))
+                created.add(sheet.name)
+                report.append(f"新建工作表 {sheet.title}（{sheet.name}，{len(sheet.keys)} 列）")
+        if IDS_SHEET not in self._titles:
+            requests_.append(_add_sheet(IDS_SHEET, len(IDS_HEADER) + 1, hidden=True))
+            report.append(f"新建隐藏工作表 {IDS_SHEET}（编号分配记录，请勿手工修改）")
+        if not requests_:
+            return created
+
+        def landed(fault: Fault) -> bool:
+            self._load_meta(budget, reset=True)
+            return all(s.name in self._titles for s in self.schema) and IDS_SHEET in self._titles
+
+        self._write(
+            budget,
+            "gs.what.init",
+            lambda: self._http.batch_update(self.key, {"requests": requests_}),
+            on_retry=landed,
+        )
+        self._load_meta(budget, reset=True)
+        return created
+
+    # -- protocol: read ----------------------------------------------------------------------
+
+    def read(self, sheets: Sequence[str] | None = None) -> Snapshot:
+        """The requested sheets (default: all but history) in one ``values:batchGet``."""
+        names = (
+            list(sheets)
+            if sheets is not None
+            else [s.name for s in self.schema if s.name != "history"]
+        )
+        with self._translate("gs.what.read"):
+            budget = self.policy.budget()
+            self._load_meta(budget)
+            for attempt in range(2):
+                present = [n for n in names if n in self._titles]
+                ranges = [quote_title(self._titles[n]) for n in present]
+                try:
+                    resp = self._batch_get(budget, ranges, "gs.what.read") if ranges else []
+                    break
+                except APIError as exc:
+                    # A tab renamed or deleted by hand: look at the tabs again, once.
+                    if attempt or retry.status_of(exc) != 400:
+                        raise
+                    self._load_meta(budget, reset=True)
+        frames: dict[str, pd.DataFrame] = {}
+        problems: list[dict[str, Any]] = []
+        for name, vr in zip(present, resp, strict=True):
+            frames[name], found = self._frame(name, vr.get("values") or [])
+            problems += found
+        for name in names:
+            if name not in frames:
+                frames[name] = self._empty_frame(name)
+                if name in self.schema.sheets:
+                    label = self.schema[name].title
+                    problems.append(
+                        self._problem(name, 1, "", "", "gs.p.missing_sheet", sheet=label)
+                    )
+        return Snapshot(
+            frames,
+            dt.datetime.now(dt.UTC),
+            f"Google 表格《{self._doc_title or self.key}》",
+            problems,
+        )
+
+    def _empty_frame(self, name: str) -> pd.DataFrame:
+        keys = self.schema[name].keys if name in self.schema.sheets else []
+        return pd.DataFrame(columns=["_row", *keys])
+
+    def _frame(
+        self, name: str, values: list[list[Any]]
+    ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        """One worksheet's values as a frame of canonical text (+ what could not be placed)."""
+        sheet = self.schema.sheets.get(name)
+        hdr = map_header(sheet, values[0] if values else [])
+        with self._lock:
+            self._headers[name] = hdr
+        problems = [self._problem(name, **p) for p in hdr.problems]
+        data = values[1:]
+        numbers = [i + 2 for i, row in enumerate(data) if _has_content(row)]
+        rows = [data[n - 2] for n in numbers]
+        width = max((len(r) for r in rows), default=0)
+        columns: dict[str, list[Any]] = {"_row": numbers}
+        keys = sheet.keys if sheet is not None else []
+        missing = [k for k in keys if k not in hdr.col_of]
+        if sheet is not None and missing and values:
+            names_ = "、".join(sheet.field(k).header for k in missing)
+            problems.append(self._problem(name, 1, "", "", "gs.p.missing_columns", columns=names_))
+        for k in keys:
+            c = hdr.col_of.get(k)
+            f = sheet.field(k) if sheet is not None else None
+            if c is None:
+                columns[k] = [""] * len(rows)
+            else:
+                columns[k] = self._column(name, rows, numbers, c, f.type if f else None, problems)
+        for c in sorted(hdr.extra_at):
+            columns[hdr.extra_at[c]] = self._column(name, rows, numbers, c, None, problems)
+        placed = set(hdr.col_of.values()) | set(hdr.extra_at)
+        for c in range(width):
+            if c in placed:
+                continue
+            col = self._column(name, rows, numbers, c, None, problems)
+            if any(v != "" for v in col):
+                label = f"（{col_letter(c)}列）"
+                columns[label] = col
+                problems.append(
+                    self._problem(name, 1, label, "", "gs.p.no_header", column=col_letter(c))
+                )
+        frame = pd.DataFrame(columns)
+        if sheet is not None and sheet.key and sheet.key in hdr.col_of:
+            with self._lock:
+                self._row_hint[name] = dict(zip(columns[sheet.key], numbers, strict=True))
+        with self._lock:
+            self._tail[name] = len(values)
+        return frame, problems
+
+    def _column(
+        self,
+        name: str,
+        rows: list[list[Any]],
+        numbers: list[int],
+        c: int,
+        ftype: str | None,
+        problems: list[dict[str, Any]],
+    ) -> list[str]:
+        vals = [r[c] if c < len(r) else "" for r in rows]
+        if all(type(v) is str for v in vals):
+            return vals
+        out = []
+        for v, n in zip(vals, numbers, strict=True):
+            text = cell_text(v, ftype, self._tz)
+            if (
+                isinstance(v, int | float)
+                and not isinstance(v, bool)
+                and abs(v) >= EXACT_LIMIT
+                and ftype not in ("date", "datetime")
+            ):
+                label = self._label(name, c)
+                problems.append(
+                    self._problem(name, n, label, text, "gs.p.precision", label=label, value=text)
+                )
+            out.append(text)
+        return out
+
+    def _label(self, name: str, c: int) -> str:
+        hdr = self._headers.get(name)
+        if hdr is not None and c < len(hdr.cells) and hdr.cells[c].strip():
+            return hdr.cells[c]
+        return f"{col_letter(c)}列"
+
+    def _problem(
+        self, name: str, row: int, field: str, value: str, code: str, **params: Any
+    ) -> dict[str, Any]:
+        """A problem in the shape of ``check`` (sheet, row, key, field, value, problem)."""
+        sheet = self.schema.sheets.get(name)
+        return {
+            "sheet": sheet.label("zh") if sheet is not None else name,
+            "row": row,
+            "key": "",
+            "field": field,
+            "value": value,
+            "problem": t(code, "zh", **params),
+            "code": code,
+            "params": params,
+        }
+
+    # -- protocol: fresh rows ----------------------------------------------------------------
+
+    def get_row(self, sheet: str, key: str) -> dict[str, str] | None:
+        """One row by its key, read now (usually one call: the last read told where it was)."""
+        key_field = self.schema[sheet].key
+        if key_field is None:
+            raise ValueError(f"sheet {sheet} has no key column")
+        with self._translate("gs.what.read"):
+            budget = self.policy.budget()
+            self._load_meta(budget)
+            if sheet not in self._titles:
+                return None
+            q = quote_title(self._titles[sheet])
+            for _attempt in range(4):
+                hdr = self._headers.get(sheet)
+                kc = hdr.col_of.get(key_field) if hdr else None
+                hint = self._row_hint.get(sheet, {}).get(key)
+                ranges = [f"{q}!1:1"]
+                if kc is not None:
+                    ranges.append(f"{q}!{col_letter(kc)}:{col_letter(kc)}")
+                    if hint:
+                        ranges.append(f"{q}!{hint}:{hint}")
+                resp = self._batch_get(budget, ranges, "gs.what.read")
+                fresh = self._fresh_header(sheet, resp[0])
+                if kc is None or fresh.col_of.get(key_field) != kc:
+                    if key_field not in fresh.col_of:
+                        raise self._missing(sheet, [key_field])
+                    continue  # columns moved: ask again at the new place
+                keys = _column_values(resp[1])
+                found = [i + 1 for i, v in enumerate(keys) if i > 0 and v == key]
+                if not found:
+                    return None
+                row_no = found[0]
+                if hint == row_no:
+                    values = (resp[2].get("values") or [[]])[0]
+                else:
+                    again = self._batch_get(budget, [f"{q}!{row_no}:{row_no}", f"{q}!1:1"], "")
+                    values = (again[0].get("values") or [[]])[0]
+                    check = self._fresh_header(sheet, again[1])
+                    if check.col_of != fresh.col_of or _cell(values, kc) != key:
+                        continue  # the sheet moved under us: look again
+                with self._lock:
+                    self._row_hint.setdefault(sheet, {})[key] = row_no
+                return self._row_dict(sheet, fresh, values)
+            raise SheetsError("gs.unstable", sheet=self.schema[sheet].label())
+
+    def rows_where(self, sheet: str, column: str, value: str) -> list[dict[str, str]]:
+        """Rows whose ``column`` equals ``value`` (one case's history), with ``_row``."""
+        with self._translate("gs.what.read"):
+            budget = self.policy.budget()
+            self._load_meta(budget)
+            if sheet not in self._titles:
+                return []
+            q = quote_title(self._titles[sheet])
+            for _attempt in range(4):
+                hdr = self._headers.get(sheet)
+                c = hdr.col_of.get(column) if hdr else None
+                ranges = [f"{q}!1:1"] + (
+                    [f"{q}!{col_letter(c)}:{col_letter(c)}"] if c is not None else []
+                )
+                resp = self._batch_get(budget, ranges, "gs.what.read")
+                fresh = self._fresh_header(sheet, resp[0])
+                if c is None or fresh.col_of.get(column) != c:
+                    if column not in fresh.col_of:
+                        return []
+                    continue
+                matches = [
+                    i + 1 for i, v in enumerate(_column_values(resp[1])) if i > 0 and v == value
+                ]
+                if not matches:
+                    return []
+                if len(matches) > 200:
+                    full = self._batch_get(budget, [q], "gs.what.read")[0]
+                    frame, _ = self._frame(sheet, full.get("values") or [])
+                    frame = frame[frame[column] == value]
+                    return frame.to_dict("records")
+                runs = _runs(matches)
+                again = self._batch_get(
+                    budget, [f"{q}!1:1"] + [f"{q}!{a}:{b}" for a, b in runs], "gs.what.read"
+                )
+                check = self._fresh_header(sheet, again[0])
+                if check.col_of != fresh.col_of:
+                    continue
+                out = []
+                for (a, _b), vr in zip(runs, again[1:], strict=True):
+                    for i, row in enumerate(vr.get("values") or []):
+                        d = self._row_dict(sheet, check, row)
+                        if d.get(column) == value:
+                            out.append({"_row": a + i, **d})
+                return out
+            raise SheetsError("gs.unstable", sheet=self.schema[sheet].label())
+
+    def _row_dict(self, sheet: str, hdr: Header, values: Sequence[Any]) -> dict[str, str]:
+        sh = self.schema[sheet]
+        return {
+            f.key: cell_text(_cell(values, hdr.col_of.get(f.key)), f.type, self._tz)
+            for f in sh.fields
+        }
+
+    # -- protocol: commit --------------------------------------------------------------------
+
+    def commit(self, changes: Changeset) -> dict[NewId, str]:
+        """Apply ``changes``: checks first, then ids, updates, appends (module docstring)."""
+        if changes.is_empty():
+            return {}
+        with self._translate("gs.what.write"), self._commit_lock:
+            budget = self.policy.budget()
+            self._load_meta(budget)
+            located = self._prepare(changes, budget)
+            allocated = self._allocate(changes, located, budget) if new_ids_in(changes) else {}
+            for rows in changes.appends.values():
+                resolve_new_ids(rows, allocated)
+            done: list[str] = []
+            steps: list[tuple[str, Callable[[], None]]] = []
+            if changes.updates:
+                label = "、".join(
+                    dict.fromkeys(self._sheet_label(u.sheet) for u in changes.updates)
+                )
+                steps.append(
+                    (
+                        f"“{label}”的修改",
+                        lambda: self._write_updates(changes.updates, located, budget),
+                    )
+                )
+            for sheet in self._append_order(changes):
+                rows = changes.appends[sheet]
+                steps.append(
+                    (
+                        f"“{self._sheet_label(sheet)}”的 {len(rows)} 行",
+                        lambda s=sheet, r=rows: self._append_rows(s, r, located[s], budget),
+                    )
+                )
+            for i, (label, step) in enumerate(steps):
+                try:
+                    step()
+                except Exception as exc:
+                    if not done:
+                        raise
+                    reason = self._as_sheets_error(exc, "gs.what.write")
+                    missing = "、".join(lbl for lbl, _ in steps[i:])
+                    raise SheetsError(
+                        "gs.partial",
+                        done="、".join(done),
+                        missing=missing,
+                        reason=reason.message("zh") if reason else str(exc),
+                    ) from exc
+                done.append(label)
+            return allocated
+
+    def _append_order(self, changes: Changeset) -> list[str]:
+        sheets = [s for s, rows in changes.appends.items() if rows]
+        return sorted(sheets, key=lambda s: (s == "history", s != "cases"))
+
+    def _sheet_label(self, sheet: str) -> str:
+        return self.schema[sheet].label() if sheet in self.schema.sheets else sheet
+
+    def _prepare(self, changes: Changeset, budget: Budget) -> dict[str, Located]:
+        """The fresh read before writing, and every check that can refuse the commit."""
+        self._check_lengths(changes)
+        upd_sheets = list(dict.fromkeys(u.sheet for u in changes.updates))
+        app_sheets = [s for s, rows in changes.appends.items() if rows]
+        every = list(dict.fromkeys(upd_sheets + app_sheets))
+        for s in every:
+            if s not in self._titles:
+                raise SheetsError("gs.no_sheet", sheet=self._sheet_label(s))
+        keyed = [s for s in app_sheets if s in self.schema.sheets and self.schema[s].key]
+        versioned = [s for s in upd_sheets if "version" in self.schema[s].by_key]
+        located = self._locate(
+            budget,
+            every,
+            keycols=list(dict.fromkeys(upd_sheets + keyed)),
+            vercols=versioned,
+            ids_tail=bool(new_ids_in(changes)),
+        )
+        for s in app_sheets:
+            hdr = located[s].header
+            rows = changes.appends[s]
+            unknown = sorted({k for r in rows for k in r} - set(hdr.col_of))
+            if unknown:
+                raise self._missing(s, unknown)
+            key_field = self.schema[s].key if s in self.schema.sheets else None
+            if key_field:
+                existing = set(located[s].keys or [])
+                seen: set[str] = set()
+                for r in rows:
+                    k = r.get(key_field)
+                    if isinstance(k, NewId) or k in (None, ""):
+                        continue
+                    if k in existing or k in seen:
+                        raise SheetsError("gs.key_taken", sheet=self._sheet_label(s), key=k)
+                    seen.add(k)
+        if changes.updates:
+            self._update_cells(changes.updates, located)  # raises before anything is written
+        return located
+
+    def _check_lengths(self, changes: Changeset) -> None:
+        cells = [(u.sheet, k, v) for u in changes.updates for k, v in u.changes.items()]
+        cells += [
+            (s, k, v) for s, rows in changes.appends.items() for r in rows for k, v in r.items()
+        ]
+        for sheet, key, value in cells:
+            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                sh = self.schema.sheets.get(sheet)
+                label = sh.by_key[key].header if sh and key in sh.by_key else key
+                raise SheetsError(
+                    "gs.too_long", sheet=self._sheet_label(sheet), label=label, length=len(value)
+                )
+
+    def _locate(
+        self,
+        budget: Budget,
+        sheets: Sequence[str],
+        *,
+        keycols: Sequence[str] = (),
+        vercols: Sequence[str] = (),
+        ids_tail: bool = False,
+    ) -> dict[str, Located]:
+        """One ``batchGet`` of headers (+ key and version columns, + the ``_ids`` tail)."""
+        for _attempt in range(4):
+            ranges: list[str] = []
+            slots: list[tuple[str, str, int | None]] = []
+            for s in sheets:
+                ranges.append(f"{quote_title(self._titles[s])}!1:1")
+                slots.append(("header", s, None))
+            for kind, group in (("key", keycols), ("version", vercols)):
+                for s in group:
+                    fkey = self.schema[s].key if kind == "key" else "version"
+                    hdr = self._headers.get(s)
+                    c = hdr.col_of.get(fkey) if hdr and fkey else None
+                    if c is not None:
+                        letter = col_letter(c)
+                        ranges.append(f"{quote_title(self._titles[s])}!{letter}:{letter}")
+                    slots.append((kind, s, c))
+            if ids_tail:
+                ranges.append(f"{quote_title(self._titles[IDS_SHEET])}!A{self._ids_known}:E")
+            resp = self._batch_get(budget, ranges, "gs.what.write")
+            out: dict[str, Located] = {}
+            stable = True
+            i = 0
+            for kind, s, c in slots:
+                value_range = resp[i] if kind == "header" or c is not None else None
+                if value_range is not None:
+                    i += 1
+                if kind == "header":
+                    out[s] = Located(self._fresh_header(s, value_range or {}))
+                    continue
+                fkey = self.schema[s].key if kind == "key" else "version"
+                want = out[s].header.col_of.get(fkey) if fkey else None
+                if want is None:
+                    if kind == "key":
+                        raise self._missing(s, [fkey or "key"])
+                    continue  # no version column: versions read as empty
+                if c != want or value_range is None:
+                    stable = False  # the column moved: ask again where it is now
+                    continue
+                values = _column_values(value_range)
+                if kind == "key":
+                    out[s].keys = values
+                else:
+                    out[s].versions = values
+            if not stable:
+                continue
+            if ids_tail:
+                self._absorb_claims(resp[i].get("values") or [], self._ids_known)
+            return out
+        raise SheetsError("gs.unstable", sheet="、".join(self._sheet_label(s) for s in sheets))
+
+    def _fresh_header(self, sheet: str, value_range: Mapping[str, Any]) -> Header:
+        cells = (value_range.get("values") or [[]])[0]
+        hdr = map_header(self.schema.sheets.get(sheet), cells)
+        with self._lock:
+            self._headers[sheet] = hdr
+        return hdr
+
+    def _missing(self, sheet: str, keys: Sequence[str]) -> SheetsError:
+        sh = self.schema.sheets.get(sheet)
+        names = [sh.by_key[k].header if sh and k in sh.by_key else k for k in keys]
+        return SheetsError(
+            "gs.missing_columns", sheet=self._sheet_label(sheet), columns="、".join(names)
+        )
+
+    # -- updates -----------------------------------------------------------------------------
+
+    def _update_cells(
+        self, updates: Sequence[Update], located: Mapping[str, Located]
+    ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], tuple[int, str]]]:
+        """The ``values:batchUpdate`` data for ``updates``, after checking rows and versions.
+
+        Returns the data and, per updated row, (row number, the version it will have).
+        """
+        cells: dict[tuple[str, int, int], str] = {}
+        versions: dict[tuple[str, str], int | None] = {}
+        final: dict[tuple[str, str], tuple[int, str]] = {}
+        for upd in updates:
+            loc = located[upd.sheet]
+            hdr = loc.header
+            unknown = [k for k in upd.changes if k not in hdr.col_of]
+            if unknown:
+                raise self._missing(upd.sheet, unknown)
+            rows = loc.rows_of(upd.key)
+            if not rows:
+                raise RowNotFound(upd.sheet, upd.key)
+            if len(rows) > 1:
+                raise SheetsError(
+                    "gs.duplicate_key",
+                    sheet=self._sheet_label(upd.sheet),
+                    key=upd.key,
+                    rows="、".join(map(str, rows)),
+                )
+            row = rows[0]
+            ident = (upd.sheet, upd.key)
+            actual = versions[ident] if ident in versions else _version_value(loc.version_at(row))
+            if upd.expected_version is not None and actual != upd.expected_version:
+                raise ConflictError(upd.sheet, upd.key, upd.expected_version, actual)
+            for k, v in upd.changes.items():
+                cells[(upd.sheet, row, hdr.col_of[k])] = _text(v)
+            new_version = upd.changes.get("version")
+            if new_version is not None:
+                versions[ident] = _version_value(_text(new_version))
+                final[ident] = (row, _text(new_version))
+        data = [
+            {"range": f"{quote_title(self._titles[s])}!{col_letter(c)}{r}", "values": [[v]]}
+            for (s, r, c), v in cells.items()
+        ]
+        return data, final
+
+    def _write_updates(
+        self, updates: Sequence[Update], located: Mapping[str, Located], budget: Budget
+    ) -> None:
+        state = {"data": self._update_cells(updates, located)[0]}
+        sheets = list(dict.fromkeys(u.sheet for u in updates))
+        versioned = [s for s in sheets if "version" in self.schema[s].by_key]
+
+        def again(fault: Fault) -> bool:
+            # Rows may have moved while we waited: find them again by key; a write that
+            # already landed shows its new version.
+            fresh = self._locate(budget, sheets, keycols=sheets, vercols=versioned)
+            if fault is Fault.MAYBE_APPLIED:
+                _, final = self._update_cells_unchecked(updates, fresh)
+                if final and all(
+                    fresh[s].version_at(row) == v for (s, _k), (row, v) in final.items()
+                ):
+                    return True
+            state["data"] = self._update_cells(updates, fresh)[0]
+            return False
+
+        body = lambda: {"valueInputOption": "RAW", "data": state["data"]}  # noqa: E731
+        self._write(
+            budget,
+            "gs.what.update",
+            lambda: self._http.values_batch_update(self.key, body()),
+            on_retry=again,
+            sheet=self._sheet_label(sheets[0]),
+        )
+
+    def _update_cells_unchecked(
+        self, updates: Sequence[Update], located: Mapping[str, Located]
+    ) -> tuple[None, dict[tuple[str, str], tuple[int, str]]]:
+        final: dict[tuple[str, str], tuple[int, str]] = {}
+        for upd in updates:
+            rows = located[upd.sheet].rows_of(upd.key)
+            if len(rows) == 1 and upd.changes.get("version") is not None:
+                final[(upd.sheet, upd.key)] = (rows[0], _text(upd.changes["version"]))
+            elif upd.changes.get("version") is not None:
+                return None, {}
+        return None, final
+
+    # -- appends -----------------------------------------------------------------------------
+
+    def _append_rows(
+        self, sheet: str, rows: Sequence[Mapping[str, Any]], loc: Located, budget: Budget
+    ) -> None:
+        hdr = loc.header
+        width = max(hdr.col_of.values(), default=-1) + 1
+        matrix = []
+        for r in rows:
+            line = [""] * width
+            for k, v in r.items():
+                line[hdr.col_of[k]] = _text(v)
+            while line and line[-1] == "":
+                line.pop()
+            matrix.append(line or [""])
+        for chunk in _chunks(matrix):
+            self._append_chunk(sheet, chunk, budget)
+
+    def _append_chunk(self, sheet: str, chunk: list[list[str]], budget: Budget) -> tuple[int, int]:
+        """Append rows once: after an unclear failure, look for them before sending again."""
+        title = self._titles[sheet]
+        q = quote_title(title)
+        where: dict[str, tuple[int, int]] = {}
+
+        def landed(fault: Fault) -> bool:
+            if fault is Fault.NOT_APPLIED:
+                return False
+            found = self._find_block(sheet, chunk, budget)
+            if found is not None:
+                where["at"] = found
+                return True
+            return False
+
+        params = {
+            "valueInputOption": "RAW",
+            "insertDataOption": "INSERT_ROWS",
+            "includeValuesInResponse": "false",
+        }
+        resp = self._write(
+            budget,
+            "gs.what.append",
+            lambda: self._http.values_append(
+                self.key, q, params, {"majorDimension": "ROWS", "values": chunk}
+            ),
+            on_retry=landed,
+            sheet=self._sheet_label(sheet),
+        )
+        if resp is not None:
+            r0, c0, _ = parse_range(resp["updates"]["updatedRange"])
+        else:
+            r0, c0 = where["at"]
+        with self._lock:
+            self._tail[sheet] = max(self._tail.get(sheet, 0), r0 + len(chunk) - 1)
+        if c0:
+            # Google's table detection started the rows right of column A (a sheet whose
+            # first columns are empty at the bottom): put them where the header says.
+            fixed = [row + [""] * c0 for row in chunk]
+            body = {"valueInputOption": "RAW", "data": [{"range": f"{q}!A{r0}", "values": fixed}]}
+            self._write(
+                budget,
+                "gs.what.append",
+                lambda: self._http.values_batch_update(self.key, body),
+                sheet=self._sheet_label(sheet),
+            )
+        return r0, c0
+
+    def _find_block(
+        self, sheet: str, chunk: list[list[str]], budget: Budget
+    ) -> tuple[int, int] | None:
+        """Where ``chunk`` sits in the sheet (first row, column shift), if it does.
+
+        Keyed rows are unique by their key; a ``history`` block carries a timestamp, user and
+        values, so finding the same block elsewhere is not a real risk. The last hit wins.
+        """
+        q = quote_title(self._titles[sheet])
+        values = self._batch_get(budget, [q], "gs.what.read")[0].get("values") or []
+        rows = [[cell_text(v) for v in r] for r in values]
+        while rows and not rows[-1]:
+            rows.pop()
+        first = chunk[0]
+        hits = []
+        for i in range(1, len(rows) - len(chunk) + 1):
+            shift = _shift(rows[i], first)
+            if shift is None:
+                continue
+            if all(_shift(rows[i + j], chunk[j]) == shift for j in range(1, len(chunk))):
+                hits.append((i + 1, shift))
+        return hits[-1] if hits else None
+
+    # -- ids ---------------------------------------------------------------------------------
+
+    def _allocate(
+        self, changes: Changeset, located: Mapping[str, Located], budget: Budget
+    ) -> dict[NewId, str]:
+        """Claim numbers for every :class:`NewId` in ``_ids`` (earliest claim wins)."""
+        owners: dict[int, str] = {}
+        for sheet, rows in changes.appends.items():
+            key_field = self.schema[sheet].key if sheet in self.schema.sheets else None
+            for row in rows:
+                v = row.get(key_field) if key_field else None
+                if isinstance(v, NewId):
+                    owners[id(v)] = sheet
+        groups: dict[str, list[NewId]] = {}
+        prefix_of: dict[str, tuple[str, str]] = {}
+        for nid in new_ids_in(changes):
+            sheet = owners.get(id(nid), "cases")
+            seq = f"{sheet}:{nid.prefix}"
+            groups.setdefault(seq, []).append(nid)
+            prefix_of[seq] = (sheet, nid.prefix)
+        floor: dict[str, int] = {}
+        for seq, (sheet, prefix) in prefix_of.items():
+            keys = located[sheet].keys if sheet in located else None
+            if keys is None:
+                keys = self._key_column(sheet, budget)
+            numbers = [id_number(v, prefix) for v in keys[1:]]
+            floor[seq] = max((n for n in numbers if n is not None), default=0)
+        result: dict[NewId, str] = {}
+        pending = dict(groups)
+        while pending:
+            token = uuid.uuid4().hex
+
+            def claims(pending: dict[str, list[NewId]] = pending) -> list[tuple[str, int, int]]:
+                return [
+                    (seq, max(floor[seq], self._claims_max.get(seq, 0)) + 1, len(ids))
+                    for seq, ids in pending.items()
+                ]
+
+            first_row, made = self._append_claims(claims, token, budget)
+            for i, (seq, first, count) in enumerate(made):
+                if self._claim_is_first(seq, first, count, first_row + i):
+                    for j, nid in enumerate(pending.pop(seq)):
+                        result[nid] = nid.format(first + j)
+        return result
+
+    def _key_column(self, sheet: str, budget: Budget) -> list[str]:
+        loc = self._locate(budget, [sheet], keycols=[sheet])[sheet]
+        return loc.keys or [""]
+
+    def _append_claims(
+        self,
+        claims: Callable[[], list[tuple[str, int, int]]],
+        token: str,
+        budget: Budget,
+    ) -> tuple[int, list[tuple[str, int, int]]]:
+        """Append claim rows to ``_ids``; return the first row number and the claims sent."""
+        q = quote_title(self._titles[IDS_SHEET])
+        state: dict[str, Any] = {"claims": claims()}
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+        def rows() -> list[list[str]]:
+            return [[s, str(f), str(n), token, now] for s, f, n in state["claims"]]
+
+        def landed(fault: Fault) -> bool:
+            values = self._batch_get(budget, [f"{q}!A{self._ids_known}:E"], "gs.what.ids")[0]
+            self._absorb_claims(values.get("values") or [], self._ids_known)
+            mine = sorted(r for r, tok in self._claim_tokens.items() if tok == token)
+            if mine:  # an earlier attempt landed after all
+                state["found"] = mine[0]
+                state["claims"] = [self._claims[r] for r in mine if r in self._claims]
+                return True
+            state["claims"] = claims()  # others claimed meanwhile: propose higher numbers
+            return False
+
+        params = {
+            "valueInputOption": "RAW",
+            "insertDataOption": "INSERT_ROWS",
+            "includeValuesInResponse": "false",
+        }
+        resp = self._write(
+            budget,
+            "gs.what.ids",
+            lambda: self._http.values_append(
+                self.key, q, params, {"majorDimension": "ROWS", "values": rows()}
+            ),
+            on_retry=landed,
+        )
+        if resp is not None:
+            first_row = parse_range(resp["updates"]["updatedRange"])[0]
+        else:
+            first_row = state["found"]
+        if first_row > self._ids_known + 1:
+            # Someone else claimed between our read and our append: read what they claimed.
+            gap = f"{q}!A{self._ids_known + 1}:E{first_row - 1}"
+            values = self._batch_get(budget, [gap], "gs.what.ids")[0].get("values") or []
+            self._absorb_claims(values, self._ids_known + 1, upto=first_row - 1)
+        made = state["claims"]
+        if first_row == self._ids_known + 1:
+            self._absorb_claims(rows(), first_row)
+        return first_row, made
+
+    def _absorb_claims(
+        self, values: Sequence[Sequence[Any]], start_row: int, upto: int | None = None
+    ) -> None:
+        """Add ``_ids`` rows read from ``start_row`` on to the cache (contiguous prefix only)."""
+        tokens = self._claim_tokens
+        end = start_row + len(values) - 1
+        if upto is not None:
+            end = max(end, upto)
+        for i, row in enumerate(values):
+            r = start_row + i
+            if r <= 1 or r in self._claims or r in tokens:
+                continue
+            cells = [cell_text(v) for v in row]
+            cells += [""] * (4 - len(cells))
+            seq, first, count, token = cells[:4]
+            tokens[r] = token
+            if seq and first.isdigit() and count.isdigit() and int(count) > 0:
+                f, n = int(first), int(count)
+                self._claims[r] = (seq, f, n)
+                self._claims_max[seq] = max(self._claims_max.get(seq, 0), f + n - 1)
+        if start_row <= self._ids_known + 1:
+            self._ids_known = max(self._ids_known, end)
+
+    def _claim_is_first(self, seq: str, first: int, count: int, row: int) -> bool:
+        last = first + count - 1
+        return not any(
+            s == seq and f <= last and first <= f + n - 1
+            for r, (s, f, n) in self._claims.items()
+            if r < row
+        )
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def _load_meta(self, budget: Budget, *, reset: bool = False) -> None:
+        """Worksheet titles and sizes (one ``spreadsheets.get``, cached until ``reset``)."""
+        with self._lock:
+            if self._titles and not reset:
+                return
+        meta = retry.run(
+            lambda: self._http.fetch_sheet_metadata(self.key, params={"fields": META_FIELDS}),
+            budget,
+            "gs.what.read",
+        )
+        props = meta.get("properties", {}) if meta else {}
+        sheets = [s.get("properties", {}) for s in (meta or {}).get("sheets", [])]
+        by_norm = {_norm(p.get("title", "")): p.get("title", "") for p in sheets}
+        titles: dict[str, str] = {}
+        for sheet in self.schema:
+            for candidate in (sheet.title, sheet.name, sheet.title_en):
+                found = by_norm.get(_norm(candidate))
+                if found and found not in titles.values():
+                    titles[sheet.name] = found
+                    break
+        if _norm(IDS_SHEET) in by_norm:
+            titles[IDS_SHEET] = by_norm[_norm(IDS_SHEET)]
+        tz = None
+        with contextlib.suppress(Exception):
+            tz = zoneinfo.ZoneInfo(props.get("timeZone") or "")
+        with self._lock:
+            self._doc_title = props.get("title", "")
+            self._tz = tz
+            self._titles = titles
+            self._props = {p.get("title", ""): p for p in sheets}
+
+    def _batch_get(self, budget: Budget, ranges: Sequence[str], what: str) -> list[dict[str, Any]]:
+        if not ranges:
+            return []
+        resp = retry.run(
+            lambda: self._http.values_batch_get(self.key, list(ranges), params=dict(READ_PARAMS)),
+            budget,
+            what or "gs.what.read",
+        )
+        got = (resp or {}).get("valueRanges") or []
+        return list(got) + [{}] * (len(ranges) - len(got))
+
+    def _write(
+        self,
+        budget: Budget,
+        what: str,
+        call: Callable[[], Any],
+        *,
+        on_retry: Callable[[Fault], bool] | None = None,
+        **params: Any,
+    ) -> Any:
+        return retry.run(call, budget, t(what, "zh", **params), on_retry=on_retry)
+
+    @contextlib.contextmanager
+    def _translate(self, what: str) -> Iterator[None]:
+        """Turn API and network failures into a :class:`SheetsError` people can act on."""
+        try:
+            yield
+        except (DomainError, StoreError):
+            raise
+        except Exception as exc:
+            err = self._as_sheets_error(exc, what)
+            if err is None:
+                raise
+            raise err from exc
+
+    def _as_sheets_error(self, exc: BaseException, what: str) -> SheetsError | None:
+        if isinstance(exc, SheetsError):
+            return exc
+        if isinstance(exc, DomainError):
+            return None
+        email = self.service_account or "服务账号"
+        if isinstance(exc, RetryExhausted):
+            seconds = f"{exc.elapsed:.0f}"
+            if exc.unsure:
+                return SheetsError("gs.unsure", what=exc.what)
+            if exc.quota:
+                return SheetsError("gs.quota", seconds=seconds)
+            return SheetsError(
+                "gs.unreachable",
+                what=t(what),
+                attempts=exc.attempts,
+                seconds=seconds,
+                reason=_short_reason(exc.last),
+            )
+        status = retry.status_of(exc)
+        if status is not None:
+            reason = _short_reason(exc)
+            if status == 404:
+                return SheetsError("gs.not_found", key=self.key)
+            if status == 403:
+                if (
+                    "has not been used" in reason
+                    or "SERVICE_DISABLED" in reason
+                    or ("disabled" in reason.lower() and "api" in reason.lower())
+                ):
+                    return SheetsError("gs.api_disabled", reason=reason)
+                return SheetsError("gs.not_shared", email=email, key=self.key)
+            if status == 401:
+                return SheetsError("gs.auth_failed", email=email, reason=reason)
+            if status == 400 and "not supported for this document" in reason:
+                return SheetsError("gs.not_a_sheet", key=self.key)
+            return SheetsError("gs.api_error", code=status, reason=reason)
+        try:
+            from google.auth.exceptions import RefreshError
+        except ImportError:  # pragma: no cover
+            RefreshError = ()  # type: ignore[assignment]
+        if isinstance(exc, RefreshError):
+            return SheetsError("gs.auth_failed", email=email, reason=_short_reason(exc))
+        if isinstance(exc, requests.exceptions.RequestException):
+            return SheetsError(
+                "gs.unreachable", what=t(what), attempts=1, seconds="0", reason=_short_reason(exc)
+            )
+        return None
+
+
+# -- module helpers --------------------------------------------------------------------------
+
+
+def _add_sheet(title: str, columns: int, *, hidden: bool = False) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "title": title,
+        "gridProperties": {
+            "rowCount": NEW_SHEET_ROWS,
+            "columnCount": columns,
+            "frozenRowCount": 1,
+        },
+    }
+    if hidden:
+        props["hidden"] = True
+    return {"addSheet": {"properties": props}}
+
+
+def _cell(values: Sequence[Any], c: int | None) -> Any:
+    if c is None or c >= len(values):
+        return ""
+    return values[c]
+
+
+def _column_values(value_range: Mapping[str, Any]) -> list[str]:
+    """A one-column range (ROWS major) as text by row index (index 0 = the first row)."""
+    return [cell_text(r[0]) if r else "" for r in (value_range.get("values") or [])]
+
+
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for r in rows:
+        if out and r == out[-1][1] + 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
+
+
+def _shift(have: Sequence[str], want: Sequence[str]) -> int | None:
+    """How far right ``want`` sits in ``have`` (only empty cells before it), or None."""
+    lead = 0
+    while lead < len(want) and want[lead] == "":
+        lead += 1
+    body = list(want[lead:])
+    if not body:
+        return 0 if not any(have) else None
+    for start in range(len(have) - len(body) + 1):
+        if list(have[start:]) == body and not any(have[:start]):
+            return start - lead if start >= lead else None
+    return None
+
+
+def _chunks(matrix: list[list[str]]) -> Iterator[list[list[str]]]:
+    chunk: list[list[str]] = []
+    size = 0
+    for row in matrix:
+        n = sum(len(v.encode("utf-8")) + 4 for v in row) + 4
+        if chunk and (size + n > MAX_APPEND_BYTES or len(chunk) >= MAX_APPEND_ROWS):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(row)
+        size += n
+    if chunk:
+        yield chunk
+
+
+def _short_reason(exc: BaseException) -> str:
+    if isinstance(exc, APIError):
+        err = exc.error if isinstance(getattr(exc, "error", None), dict) else {}
+        message = str(err.get("message") or "")
+        status = str(err.get("status") or "")
+        reasons = " ".join(
+            str(d.get("reason")) for d in err.get("details", []) if isinstance(d, dict)
+        )
+        return " ".join(x for x in (message, status, reasons) if x)[:300] or repr(exc)[:300]
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "请求超时"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "网络连接中断"
+    return str(exc)[:300] or type(exc).__name__
+
+
+def _service_account(info: Mapping[str, Any] | None) -> tuple[Any, str | None]:
+    """Service-account credentials from secrets, else ``GOOGLE_APPLICATION_CREDENTIALS``."""
+    from google.oauth2 import service_account
+
+    fields = dict(info or {})
+    fields.pop("spreadsheet", None)
+    fields.pop("worksheet", None)
+    try:
+        if fields.get("private_key") and fields.get("client_email"):
+            if fields.get("type", "service_account") != "service_account":
+                raise ValueError("type 必须是 service_account")
+            fields.setdefault("type", "service_account")
+            fields.setdefault("token_uri", "https://oauth2.googleapis.com/token")
+            key = str(fields["private_key"])
+            if "\\n" in key and "\n" not in key:
+                fields["private_key"] = key.replace("\\n", "\n")
+            creds = service_account.Credentials.from_service_account_info(fields, scopes=SCOPES)
+            return creds, str(fields["client_email"])
+        path = os.environ.get(CREDENTIALS_ENV, "").strip()
+        if path:
+            raw = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+            creds = service_account.Credentials.from_service_account_info(raw, scopes=SCOPES)
+            return creds, raw.get("client_email")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SheetsError("gs.bad_credentials", reason=str(exc)[:200]) from exc
+    raise SheetsError("gs.no_credentials")

@@ -1,0 +1,300 @@
+"""Each page run's context: the register, the acting user, the language and one snapshot.
+
+Where things come from (one place each, so sign-in can replace the user seam later):
+
+* **Register** — env ``REGISTER_URL``, else ``.streamlit/secrets.toml``'s ``register_url``,
+  else the embedded file (:func:`lib.store.default_url`). In **demo mode** (``streamlit run
+  streamlit_app.py -- --demo`` or env ``LIUYAN_DEMO=1``) the default becomes
+  ``data/demo.db`` (:data:`lib.store.DEMO_DB`), filled with invented cases on first start. One
+  :class:`~lib.register.Register` per URL per process (``st.cache_resource``); it caches the
+  snapshot itself and notices changes made by other processes.
+* **Today** — ``reg.today()``. Env ``LIUYAN_TODAY=YYYY-MM-DD`` freezes the register's clock
+  (10:00 bureau time on that day) for tests and reproducible demos; nothing else reads it.
+* **User** — until sign-in lands: in demo mode a visible selector over the register's accounts;
+  otherwise env ``LIUYAN_USER`` names the account, and without it the app explains and stops.
+* **Language** — ``st.session_state["lang"]`` (``zh`` by default, ``en``).
+
+The entry script builds the context once per run (it needs the role for the navigation) and
+hands it to the page, which pops it; a page run without the entry script (AppTest reruns of
+``pages/*.py``) builds its own. Either way a run reads one snapshot: ``ctx.data``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from lib.auth import LOCAL_ADMIN, ROLES, User, user_from_row
+from lib.i18n import DomainError, t
+from lib.register import Register, RegisterData, open_register
+from lib.store import DEMO_DB, default_url
+
+log = logging.getLogger(__name__)
+
+DEMO_ENV = "LIUYAN_DEMO"
+USER_ENV = "LIUYAN_USER"
+TODAY_ENV = "LIUYAN_TODAY"
+DEMO_CASES = 3000
+DEMO_SEED = 20260320
+LANG_KEY = "lang"
+USER_KEY = "username"
+CTX_KEY = "_ui_ctx"
+FLASH_KEY = "_ui_flash"
+_TRUE = {"1", "true", "yes", "on"}
+_seed_lock = threading.Lock()
+
+
+@dataclass
+class Ctx:
+    """What a page needs: the register, who acts, in which language, and one snapshot."""
+
+    reg: Register
+    user: User
+    lang: str
+    data: RegisterData
+    today: dt.date
+    demo: bool
+    url: str
+
+    def t(self, key: str, **params: Any) -> str:
+        """The message ``key`` in this user's language."""
+        return t(key, self.lang, **params)
+
+    @property
+    def sheet(self):
+        """The ``cases`` sheet of the schema."""
+        return self.reg.schema["cases"]
+
+
+# --- configuration ------------------------------------------------------------------------
+
+
+def demo_mode() -> bool:
+    """True when started with ``-- --demo`` or with env ``LIUYAN_DEMO=1``."""
+    return "--demo" in sys.argv[1:] or os.environ.get(DEMO_ENV, "").strip().lower() in _TRUE
+
+
+def register_url() -> str:
+    """The register this app uses (demo mode defaults to ``data/demo.db``)."""
+    if demo_mode() and not os.environ.get("REGISTER_URL", "").strip():
+        return f"sqlite:///{DEMO_DB}"
+    return default_url()
+
+
+def frozen_today() -> str:
+    """``LIUYAN_TODAY`` as ``YYYY-MM-DD`` (empty when the clock runs normally)."""
+    raw = os.environ.get(TODAY_ENV, "").strip()
+    if not raw:
+        return ""
+    try:
+        return dt.date.fromisoformat(raw).isoformat()
+    except ValueError:
+        log.warning("ignoring %s=%r (expected YYYY-MM-DD)", TODAY_ENV, raw)
+        return ""
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _open_register(url: str, today: str) -> Register:
+    clock = None
+    if today:
+        day = dt.date.fromisoformat(today)
+
+        def clock() -> dt.datetime:
+            return dt.datetime(day.year, day.month, day.day, 10, 0)
+
+    reg = open_register(url, clock=clock)
+    if getattr(reg.store, "change_token", None) is None:
+        # A shared sheet cannot tell us when it changed: re-read after this many seconds.
+        reg.max_age_s = 30.0
+    return reg
+
+
+def get_register() -> Register:
+    """The register for this process (raises :class:`DomainError` if it cannot be opened)."""
+    return _open_register(register_url(), frozen_today())
+
+
+def current_lang() -> str:
+    """The session's language, ``zh`` or ``en``."""
+    lang = st.session_state.get(LANG_KEY, "zh")
+    return lang if lang in ("zh", "en") else "zh"
+
+
+# --- demo data ----------------------------------------------------------------------------
+
+
+def _seed_demo_if_empty(reg: Register, lang: str) -> None:
+    """Fill an empty demo register with invented data (once; other sessions wait)."""
+    if len(reg.load().cases):
+        return
+    try:
+        from lib.demo import seed_demo
+    except ImportError:
+        st.sidebar.info(t("ui.demo.no_seeder", lang))
+        return
+    with _seed_lock:
+        if len(reg.load(force=True).cases):
+            return
+        bar = st.progress(0.0, text=t("ui.demo.seeding", lang, cases=DEMO_CASES))
+        kwargs: dict[str, Any] = {"cases": DEMO_CASES, "seed": DEMO_SEED}
+        params = inspect.signature(seed_demo).parameters
+        if "progress" in params:
+            kwargs["progress"] = lambda done, total: bar.progress(
+                min(done / max(total, 1), 1.0), text=t("ui.demo.seeding", lang, cases=DEMO_CASES)
+            )
+        with st.spinner(t("ui.demo.seeding", lang, cases=DEMO_CASES)):
+            seed_demo(reg, LOCAL_ADMIN, **kwargs)
+        bar.empty()
+        reg.invalidate()
+
+
+# --- the user (sign-in seam) --------------------------------------------------------------
+
+
+def account_rows(reg: Register) -> list[dict[str, Any]]:
+    """Active accounts, admins first (for the demo selector)."""
+    users = reg.load().users
+    if users.empty:
+        return []
+    active = users[users["active"].fillna(True).astype(bool)]
+    order = {r: i for i, r in enumerate(ROLES)}
+    rows = active.to_dict("records")
+    rows.sort(key=lambda r: (order.get(str(r.get("role")), 99), str(r.get("username"))))
+    return rows
+
+
+def _user_named(reg: Register, username: str) -> User | None:
+    for row in account_rows(reg):
+        if row.get("username") == username:
+            return user_from_row(row)
+    return None
+
+
+def resolve_user(reg: Register, demo: bool) -> tuple[User | None, str | None]:
+    """The acting user, or ``(None, message)`` saying why there is none."""
+    lang = current_lang()
+    if demo:
+        rows = account_rows(reg)
+        if not rows:
+            return None, t("ui.demo.no_users", lang)
+        wanted = st.session_state.get(USER_KEY)
+        user = _user_named(reg, wanted) if wanted else None
+        if user is None:
+            user = user_from_row(rows[0])
+            st.session_state[USER_KEY] = user.username
+        return user, None
+    username = os.environ.get(USER_ENV, "").strip()
+    if not username:
+        return None, t("ui.no_user", lang)
+    user = _user_named(reg, username)
+    if user is None:
+        return None, t("ui.unknown_user", lang, username=username)
+    return user, None
+
+
+# --- building the context -----------------------------------------------------------------
+
+
+def build_ctx() -> Ctx | None:
+    """Open the register, find the user, read one snapshot; on failure say why and return None."""
+    lang = current_lang()
+    demo = demo_mode()
+    url = register_url()
+    try:
+        reg = get_register()
+        if demo:
+            _seed_demo_if_empty(reg, lang)
+        user, why = resolve_user(reg, demo)
+        if user is None:
+            st.info(why)
+            return None
+        data = reg.data(user)
+    except DomainError as exc:
+        st.error(t("ui.open_failed", lang, reason=exc.message(lang)))
+        return None
+    except Exception:  # a broken store must not show a traceback to the user
+        log.exception("cannot open the register %s", url)
+        st.error(t("ui.open_failed", lang, reason=t("ui.unexpected", lang)))
+        return None
+    return Ctx(reg=reg, user=user, lang=lang, data=data, today=reg.today(), demo=demo, url=url)
+
+
+def begin_run() -> Ctx | None:
+    """For the entry script: build this run's context and hand it to the page."""
+    ctx = build_ctx()
+    if ctx is not None:
+        st.session_state[CTX_KEY] = ctx
+    return ctx
+
+
+def take_ctx() -> Ctx | None:
+    """For a page: the context the entry script built this run, else a fresh one.
+
+    Streamlit decides per process whether ``pages/`` is an old-style (v1) pages folder, and
+    keeps thinking so until some run calls ``st.navigation``. If the first request after the
+    server starts is a page address (``/tracking?status=…``, a bookmark), Streamlit runs
+    ``pages/tracking.py`` alone — no entry script, no navigation by role. A page that finds
+    itself run that way switches the old mode off and reruns, so the entry script runs.
+    """
+    ctx = st.session_state.pop(CTX_KEY, None)
+    if isinstance(ctx, Ctx):
+        return ctx
+    if _leave_v1_pages_mode():
+        st.rerun()
+    return build_ctx()
+
+
+def _leave_v1_pages_mode() -> bool:
+    """Turn off Streamlit's v1 ``pages/`` mode if this run is in it; True when it was.
+
+    Not under AppTest: it re-detects the folder before every run (so the switch would not
+    last) and a rerun would drop the button click being tested; pages build their own
+    context there instead.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without it: nothing to undo
+        return False
+    from streamlit import config  # looked up now: AppTest patches config.get_option
+
+    if config.get_option("global.appTest"):
+        return False
+    if getattr(PagesManager, "uses_pages_directory", None) is True:
+        PagesManager.uses_pages_directory = False
+        return True
+    return False
+
+
+def refresh_ctx(ctx: Ctx) -> Ctx:
+    """A new snapshot after this run wrote something (same user and language)."""
+    return Ctx(
+        reg=ctx.reg,
+        user=ctx.user,
+        lang=ctx.lang,
+        data=ctx.reg.data(ctx.user),
+        today=ctx.reg.today(),
+        demo=ctx.demo,
+        url=ctx.url,
+    )
+
+
+# --- flash messages (shown once, on the next run) -----------------------------------------
+
+
+def flash(kind: str, text: str) -> None:
+    """Queue a message (``success``, ``info``, ``warning``) for the next run of any page."""
+    st.session_state.setdefault(FLASH_KEY, []).append((kind, text))
+
+
+def show_flash() -> None:
+    """Show and clear the queued messages."""
+    for kind, text in st.session_state.pop(FLASH_KEY, []):
+        getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(text)

@@ -1,0 +1,127 @@
+"""The portal's pages and who may use them: one table, read by the entry script and the pages.
+
+A page appears in the navigation when its file exists and the user's role is listed. To add a
+page, create its file under ``pages/`` and give it a row here (or edit the row that waits for
+it); nothing else changes. Pages check the same table again when they run, so a page opened
+some other way still refuses a role it is not for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from lib.auth import ROLES
+from lib.i18n import t
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+ALL = frozenset(ROLES)
+BUREAU = frozenset({"admin", "clerk", "supervisor", "leader"})
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: its key (also its URL path), file, title, icon, section and roles."""
+
+    key: str
+    path: str
+    title: str  # message key
+    icon: str
+    section: str  # message key
+    roles: frozenset[str]
+    default_for: frozenset[str] = frozenset()
+
+    def exists(self) -> bool:
+        """True when the page's file is there."""
+        return (ROOT / self.path).is_file()
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec(
+        "intake",
+        "pages/intake.py",
+        "ui.nav.intake",
+        ":material/edit_note:",
+        "ui.nav.work",
+        frozenset({"admin", "clerk"}),
+        default_for=frozenset({"clerk"}),
+    ),
+    PageSpec(
+        "tracking",
+        "pages/tracking.py",
+        "ui.nav.tracking",
+        ":material/assignment:",
+        "ui.nav.work",
+        ALL,
+        default_for=frozenset({"admin", "handler"}),
+    ),
+    PageSpec(
+        "case",
+        "pages/case_detail.py",
+        "ui.nav.case",
+        ":material/description:",
+        "ui.nav.work",
+        ALL,
+    ),
+    PageSpec(
+        "board",
+        "pages/board.py",
+        "ui.nav.board",
+        ":material/monitoring:",
+        "ui.nav.oversight",
+        BUREAU,
+        default_for=frozenset({"supervisor", "leader"}),
+    ),
+    PageSpec(
+        "satisfaction",
+        "pages/satisfaction.py",
+        "ui.nav.satisfaction",
+        ":material/sentiment_satisfied:",
+        "ui.nav.oversight",
+        BUREAU,
+    ),
+    PageSpec(
+        "admin",
+        "pages/admin.py",
+        "ui.nav.admin",
+        ":material/settings:",
+        "ui.nav.manage",
+        frozenset({"admin"}),
+    ),
+)
+BY_KEY = {p.key: p for p in PAGES}
+
+
+def pages_for(role: str) -> list[PageSpec]:
+    """The pages this role may use whose files exist, in table order."""
+    return [p for p in PAGES if role in p.roles and p.exists()]
+
+
+def may_open(role: str, key: str) -> bool:
+    """True when this role may use the page ``key``."""
+    spec = BY_KEY.get(key)
+    return spec is not None and role in spec.roles
+
+
+def navigation(role: str, lang: str):
+    """Build ``st.navigation`` for this role (sections by the table) and return the page."""
+    specs = pages_for(role)
+    default = next((p for p in specs if role in p.default_for), specs[0] if specs else None)
+    sections: dict[str, list] = {}
+    for p in specs:
+        page = st.Page(
+            p.path,
+            title=t(p.title, lang),
+            icon=p.icon,
+            url_path=p.key,
+            default=p is default,
+        )
+        sections.setdefault(t(p.section, lang), []).append(page)
+    return st.navigation(sections)
+
+
+def page_path(key: str) -> str:
+    """The file of the page ``key`` (for ``st.switch_page`` and ``st.page_link``)."""
+    return BY_KEY[key].path

@@ -1,0 +1,152 @@
+"""What every page does first: context, access check, sidebar, queued messages; and links.
+
+A page starts with ``ctx = page_setup("tracking")``. The sidebar shows who is signed in, the
+language switch (中文 / English), which register is in use and when it was read, with a refresh
+button; in demo mode a banner says the data is invented and a selector switches between the
+register's accounts (a stand-in for sign-in, demo mode only).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from lib.auth import user_from_row
+from lib.i18n import t
+from lib.ui import context, nav
+from lib.ui.context import LANG_KEY, USER_KEY, Ctx
+from lib.ui.errors import show_error
+
+LANG_WIDGET = "ui.lang"
+USER_WIDGET = "ui.user"
+LANGS = {"zh": "中文", "en": "English"}
+
+
+def page_setup(page_key: str) -> Ctx:
+    """Build the run's context for the page ``page_key``; stop the run if it cannot be used."""
+    ctx = context.take_ctx()
+    if ctx is None:
+        st.stop()
+    if not nav.may_open(ctx.user.role, page_key):
+        draw_sidebar(ctx)
+        st.error(t("ui.no_access", ctx.lang, role=t("role." + ctx.user.role, ctx.lang)))
+        st.stop()
+    draw_sidebar(ctx)
+    if ctx.demo:
+        st.caption(f":orange-badge[:material/science: {ctx.t('ui.demo.badge')}]")
+    context.show_flash()
+    return ctx
+
+
+def run_page(ctx: Ctx, body: Callable[[Ctx], None]) -> None:
+    """Run a page's body; an unexpected error is logged and shown in words, not a traceback."""
+    try:
+        body(ctx)
+    except Exception as exc:
+        show_error(exc, ctx.lang)
+
+
+# --- the sidebar --------------------------------------------------------------------------
+
+
+def _copy(widget: str, target: str) -> None:
+    st.session_state[target] = st.session_state.get(widget)
+
+
+def _refresh(reg) -> None:
+    reg.invalidate()
+
+
+def draw_sidebar(ctx: Ctx) -> None:
+    """Who, language, register and its read time, refresh; the demo banner and user switch."""
+    ss = st.session_state
+    with st.sidebar:
+        if ctx.demo:
+            st.warning(ctx.t("ui.demo.banner"), icon=":material/science:")
+        st.caption(ctx.t("ui.signed_in"))
+        if ctx.demo:
+            rows = context.account_rows(ctx.reg)
+            names = [str(r["username"]) for r in rows]
+            labels = {
+                str(r["username"]): f"{user_from_row(r).label(ctx.lang)} · {r['username']}"
+                for r in rows
+            }
+            ss[USER_WIDGET] = ctx.user.username
+            st.selectbox(
+                ctx.t("ui.demo.user"),
+                names,
+                key=USER_WIDGET,
+                format_func=lambda u: labels.get(u, u),
+                on_change=_copy,
+                args=(USER_WIDGET, USER_KEY),
+                label_visibility="collapsed",
+            )
+        else:
+            st.markdown(f"**{ctx.user.label(ctx.lang)}**")
+        if ctx.user.units:
+            st.caption("、".join(sorted(ctx.user.units)))
+        ss[LANG_WIDGET] = ctx.lang
+        st.radio(
+            t("ui.language", ctx.lang),
+            list(LANGS),
+            key=LANG_WIDGET,
+            format_func=LANGS.get,
+            horizontal=True,
+            on_change=_copy,
+            args=(LANG_WIDGET, LANG_KEY),
+        )
+        st.divider()
+        kind = getattr(ctx.reg.store, "kind", "")
+        kind_label = ctx.t(
+            {"sqlite": "ui.register.sqlite", "gsheets": "ui.register.gsheets"}.get(
+                kind, "ui.register.other"
+            )
+        )
+        st.caption(f"{ctx.t('ui.register')}：{kind_label}")
+        st.caption(f"`{_short_source(ctx)}`")
+        read_at = ctx.data.read_at.astimezone(ctx.reg.now().tzinfo)
+        st.caption(ctx.t("ui.read_at", time=read_at.strftime("%Y-%m-%d %H:%M:%S")))
+        st.button(
+            ctx.t("ui.refresh"),
+            key="ui.refresh",
+            icon=":material/refresh:",
+            on_click=_refresh,
+            args=(ctx.reg,),
+        )
+
+
+def _short_source(ctx: Ctx) -> str:
+    """The register's file name or sheet key (never credentials)."""
+    url = ctx.url
+    if url.startswith("sqlite:///"):
+        return url.rsplit("/", 1)[-1]
+    if url.startswith("gsheets://"):
+        key = url[len("gsheets://") :]
+        return f"gsheets://{key[:6]}…" if len(key) > 8 else url
+    return url.split("://", 1)[0] + "://…"
+
+
+# --- links --------------------------------------------------------------------------------
+
+
+def case_href(case_id: str) -> str:
+    """The relative address of a case's detail page."""
+    return f"./{nav.BY_KEY['case'].key}?{urllib.parse.urlencode({'case': case_id})}"
+
+
+def case_link(ctx: Ctx, case_id: str, label: str | None = None, *, key: str | None = None) -> None:
+    """A link to the case's detail page (``?case=<id>``)."""
+    text = label or ctx.t("ui.open_case", case_id=case_id)
+    try:
+        st.page_link(
+            nav.page_path("case"),
+            label=text,
+            icon=":material/open_in_new:",
+            query_params={"case": case_id},
+        )
+    except StreamlitAPIException:
+        # The page runs outside st.navigation (a test running the page file directly).
+        st.markdown(f"[{text}]({case_href(case_id)})")
