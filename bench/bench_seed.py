@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
             "load_back": round(t_load, 2),
         },
         "db_megabytes": round(db_mb, 1),
+        "peak_rss_megabytes": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "target_seconds": 60,
         "within_target": t_seed < 60,
     }
@@ -131,7 +133,8 @@ def _print_table(result: dict) -> None:
     rows = result["rows"]
     print(
         f"seed-demo --cases {result['cases']:,}  "
-        f"({result['rows_total']:,} rows, {result['db_megabytes']} MB, "
+        f"({result['rows_total']:,} rows, {result['db_megabytes']} MB on disk, "
+        f"peak RSS {result['peak_rss_megabytes']} MB, "
         f"{result['machine']['cpus']} CPUs, load {result['machine']['load_avg_1m']})"
     )
     print(f"{'phase':<28}{'rows':>12}{'seconds':>10}")

@@ -27,12 +27,10 @@ material lives in :mod:`lib.demo_text`.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import datetime as dt
 import functools
-import gc
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -42,7 +40,7 @@ from lib import demo_text as tx
 from lib import workflow
 from lib.auth import User, hash_password, require
 from lib.i18n import DomainError, register_messages
-from lib.register import ESCALATION_KIND
+from lib.register import ESCALATION_KIND, Register
 from lib.schema import Schema, default_schema
 from lib.store.base import id_number
 
@@ -70,6 +68,12 @@ register_messages(
             "The register already holds {count} cases: demo data can only be seeded into a "
             "register without cases.",
         ),
+        "err.seed_partial": (
+            "台账的变更记录中已有案件的记录（可能是上次生成演示数据中途中断留下的），"
+            "不能再生成演示数据：请使用新的空台账。",
+            "The register's history already holds case entries (perhaps left by an interrupted "
+            "seed): demo data can only be seeded into a new, empty register.",
+        ),
     }
 )
 
@@ -78,22 +82,6 @@ register_messages(
 def demo_password_hash() -> str:
     """The scrypt hash of the demo password, computed once per process (scrypt is slow)."""
     return hash_password(DEMO_PASSWORD)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of small rows are built.
-
-    The rows hold no reference cycles; without this, Python's collector rescans every live
-    row again and again and building 100,000 cases takes several times longer.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -520,8 +508,11 @@ class _Generator:
         if key in tx.CO_KINDS:
             return "广安" + one(tx.CO_WORDS) + one(tx.CO_KINDS[key])
         if key == "school":
-            if rnd() < 0.4:
-                return s["town"].removesuffix("街道").removesuffix("镇") + "镇中心小学"
+            town = s["town"]
+            if rnd() < 0.4:  # 官盛镇中心小学, 浓洄小学
+                return (
+                    town + "中心小学" if town.endswith("镇") else town.removesuffix("街道") + "小学"
+                )
             return s["region"] + one(tx.SCHOOL_SUFFIX)
         if key in _SLOT_TEMPLATES:
             return one(_SLOT_TEMPLATES[key]).format_map(s)
@@ -1431,21 +1422,20 @@ def generate(
     """
     if n < 0:
         raise ValueError("n must be >= 0")
-    with _gc_paused():
-        gen = _Generator(
-            int(n),
-            int(seed),
-            today or dt.date.today(),
-            rules or workflow.Rules(),
-            prefix,
-            password_hash if password_hash is not None else demo_password_hash(),
-            schema or default_schema(),
-        )
-        return gen.run(progress)
+    gen = _Generator(
+        int(n),
+        int(seed),
+        today or dt.date.today(),
+        rules or workflow.Rules(),
+        prefix,
+        password_hash if password_hash is not None else demo_password_hash(),
+        schema or default_schema(),
+    )
+    return gen.run(progress)
 
 
 def seed_demo(
-    reg: Any,
+    reg: Register,
     user: User,
     *,
     cases: int = 3000,
@@ -1458,7 +1448,8 @@ def seed_demo(
     instructions, supervisions and history; returns the number of rows written per sheet.
 
     Refused with a :class:`~lib.i18n.DomainError` unless ``user`` may ``seed``, and when the
-    register already holds cases (nothing is ever deleted: the caller decides). Units and users
+    register already holds cases, or history of cases (an interrupted seed: the cases are
+    written last); nothing is ever deleted, the caller decides. Units and users
     that already exist (same name / username) are kept as they are and not written again.
     ``today`` defaults to the register's today; deadlines follow the register's settings.
     ``progress(done, total)`` counts rows written over all sheets, after each transaction.
@@ -1467,44 +1458,46 @@ def seed_demo(
     data = reg.load(force=True)
     if len(data.cases):
         raise DomainError("err.seed_not_empty", count=len(data.cases))
+    history = reg.store.read(["history"])["history"]
+    if len(history) and "case_id" in history and (history["case_id"].fillna("") != "").any():
+        raise DomainError("err.seed_partial")  # the cases are written last (WRITE_ORDER)
     today = today or reg.today()
     prefix = data.settings.get("case_id_prefix") or "GA"
-    with _gc_paused():
-        rows = generate(cases, seed, today, data.rules, prefix=prefix, schema=reg.schema)
-        have_units = set(data.units["name"]) if len(data.units) else set()
-        rows["units"] = [r for r in rows["units"] if r["name"] not in have_units]
-        have_users = set(data.users["username"]) if len(data.users) else set()
-        rows["users"] = [r for r in rows["users"] if r["username"] not in have_users]
-        _renumber_after_existing(data.instructions, rows["instructions"], "instruction_id", "PS")
-        _renumber_after_existing(data.supervisions, rows["supervisions"], "supervision_id", "DB")
+    rows = generate(cases, seed, today, data.rules, prefix=prefix, schema=reg.schema)
+    have_units = set(data.units["name"]) if len(data.units) else set()
+    rows["units"] = [r for r in rows["units"] if r["name"] not in have_units]
+    have_users = set(data.users["username"]) if len(data.users) else set()
+    rows["users"] = [r for r in rows["users"] if r["username"] not in have_users]
+    _renumber_after_existing(data.instructions, rows["instructions"], "instruction_id", "PS")
+    _renumber_after_existing(data.supervisions, rows["supervisions"], "supervision_id", "DB")
 
-        sizes = {**CHUNKS, **(chunks or {})}
-        total = sum(len(rows[s]) for s in SHEETS)
-        done = 0
-        counts: dict[str, int] = {}
-        if progress:
-            progress(0, total)
-        for sheet in WRITE_ORDER:
-            part = rows[sheet]
-            counts[sheet] = len(part)
-            if not part:
-                continue
+    sizes = {**CHUNKS, **(chunks or {})}
+    total = sum(len(rows[s]) for s in SHEETS)
+    done = 0
+    counts: dict[str, int] = {}
+    if progress:
+        progress(0, total)
+    for sheet in WRITE_ORDER:
+        part = rows[sheet]
+        counts[sheet] = len(part)
+        if not part:
+            continue
 
-            def report(k: int, _n: int, offset: int = done) -> None:
-                if progress:
-                    progress(offset + k, total)
+        def report(k: int, _n: int, offset: int = done) -> None:
+            if progress:
+                progress(offset + k, total)
 
-            reg.bulk_append(
-                user,
-                sheet,
-                part,
-                action="seed",
-                note="演示数据",
-                chunk=sizes.get(sheet, 20_000),
-                progress=report,
-                history=sheet in ("units", "users"),
-            )
-            done += len(part)
+        reg.bulk_append(
+            user,
+            sheet,
+            part,
+            action="seed",
+            note="演示数据",
+            chunk=sizes.get(sheet, 20_000),
+            progress=report,
+            history=sheet in ("units", "users"),
+        )
+        done += len(part)
     return {s: counts[s] for s in SHEETS}
 
 

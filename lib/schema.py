@@ -386,25 +386,27 @@ class Sheet:
         for f in self.fields:
             if f.key not in out.columns:
                 out[f.key] = f.default_text
-            col = out[f.key].astype("string").fillna("")
+            col = out[f.key]
+            if col.dtype != object:
+                # Stores hand out text, never None; other frames (tests, pages) may hold NaN.
+                col = col.astype(object)
+                col = col.where(col.notna(), "")
             if f.type == "date":
                 out[f.key] = _date_column(col)
             elif f.type == "datetime":
                 out[f.key] = pd.to_datetime(col.where(col != "", None), errors="coerce", utc=True)
             elif f.type == "int":
-                num = pd.to_numeric(col.where(col != "", None), errors="coerce")
+                num = pd.to_numeric(col, errors="coerce")
                 num = num.where(num.isna() | (num == num.round()))
                 out[f.key] = num.astype("Int64")
             elif f.type == "bool":
-                low = col.str.strip().str.lower()
-                out[f.key] = pd.array(
-                    [True if v in TRUE_WORDS else False if v in FALSE_WORDS else pd.NA for v in low]
-                    if len(low) < 64
-                    else low.map(_BOOL_MAP).astype("object").where(low.isin(_BOOL_MAP), pd.NA),
-                    dtype="boolean",
-                )
+                flags = col.map(_BOOL_MAP)
+                odd = flags.isna() & (col != "")
+                if odd.any():
+                    flags[odd] = col[odd].map(lambda v: _BOOL_MAP.get(str(v).strip().lower()))
+                out[f.key] = flags.astype("boolean")
             else:
-                out[f.key] = col.astype(object)
+                out[f.key] = col
         return out
 
     def bad_cells(self, raw: pd.DataFrame, allowed: Mapping[str, Iterable[str]] | None = None):
@@ -426,6 +428,7 @@ class Sheet:
 
 
 _BOOL_MAP = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
+_BOOL_MAP.update({"TRUE": True, "FALSE": False, "True": True, "False": False})
 
 
 def _suspicious_mask(f: Field, col: pd.Series, allowed: Iterable[str] | None) -> pd.Series:
@@ -466,7 +469,7 @@ def _suspicious_mask(f: Field, col: pd.Series, allowed: Iterable[str] | None) ->
 def _date_column(col: pd.Series) -> pd.Series:
     """Canonical dates fast; anything else (hand-typed forms) parsed value by value."""
     parsed = pd.to_datetime(col, format="%Y-%m-%d", errors="coerce")
-    odd = parsed.isna() & (col.str.strip() != "")
+    odd = parsed.isna() & (col != "")
     if odd.any():
         fixed = {}
         for v in col[odd].unique():

@@ -98,8 +98,8 @@ class Changeset:
 class Snapshot:
     """The register as read at one moment: one raw text frame per sheet.
 
-    Columns are field keys (for columns the schema knows) or the sheet's own header text
-    (for columns people added); ``_row`` is the row's position in its sheet (the sheet row
+    Cells are ``str`` (``''`` when empty, never None). Columns are field keys (for columns
+    the schema knows) or the sheet's own header text (for columns people added); ``_row`` is the row's position in its sheet (the sheet row
     number for Google Sheets, the rowid for SQLite), for error messages.
     """
 

@@ -456,7 +456,7 @@ def map_header(sheet: Sheet | None, cells: Sequence[Any]) -> Header:
                     },
                 }
             )
-        if name in used:
+        if key is not None or name in used:
             name = f"{h}（{col_letter(c)}列）"
         used.add(name)
         hdr.extra_at[c] = name
@@ -827,7 +827,7 @@ class GSheetsStore:
                 if name in self.schema.sheets:
                     label = self.schema[name].title
                     problems.append(
-                        self._problem(name, 1, "", "", "gs.p.missing_sheet", sheet=label)
+                        self._problem(name, 1, "", "", "gs.p.missing_sheet", {"sheet": label})
                     )
         return Snapshot(
             frames,
@@ -848,7 +848,10 @@ class GSheetsStore:
         hdr = map_header(sheet, values[0] if values else [])
         with self._lock:
             self._headers[name] = hdr
-        problems = [self._problem(name, **p) for p in hdr.problems]
+        problems = [
+            self._problem(name, p["row"], p["field"], p["value"], p["code"], p["params"])
+            for p in hdr.problems
+        ]
         data = values[1:]
         numbers = [i + 2 for i, row in enumerate(data) if _has_content(row)]
         rows = [data[n - 2] for n in numbers]
@@ -858,7 +861,9 @@ class GSheetsStore:
         missing = [k for k in keys if k not in hdr.col_of]
         if sheet is not None and missing and values:
             names_ = "、".join(sheet.field(k).header for k in missing)
-            problems.append(self._problem(name, 1, "", "", "gs.p.missing_columns", columns=names_))
+            problems.append(
+                self._problem(name, 1, "", "", "gs.p.missing_columns", {"columns": names_})
+            )
         for k in keys:
             c = hdr.col_of.get(k)
             f = sheet.field(k) if sheet is not None else None
@@ -877,7 +882,7 @@ class GSheetsStore:
                 label = f"（{col_letter(c)}列）"
                 columns[label] = col
                 problems.append(
-                    self._problem(name, 1, label, "", "gs.p.no_header", column=col_letter(c))
+                    self._problem(name, 1, label, "", "gs.p.no_header", {"column": col_letter(c)})
                 )
         frame = pd.DataFrame(columns)
         if sheet is not None and sheet.key and sheet.key in hdr.col_of:
@@ -910,7 +915,9 @@ class GSheetsStore:
             ):
                 label = self._label(name, c)
                 problems.append(
-                    self._problem(name, n, label, text, "gs.p.precision", label=label, value=text)
+                    self._problem(
+                        name, n, label, text, "gs.p.precision", {"label": label, "value": text}
+                    )
                 )
             out.append(text)
         return out
@@ -922,7 +929,7 @@ class GSheetsStore:
         return f"{col_letter(c)}列"
 
     def _problem(
-        self, name: str, row: int, field: str, value: str, code: str, **params: Any
+        self, name: str, row: int, column: str, value: str, code: str, params: dict[str, Any]
     ) -> dict[str, Any]:
         """A problem in the shape of ``check`` (sheet, row, key, field, value, problem)."""
         sheet = self.schema.sheets.get(name)
@@ -930,7 +937,7 @@ class GSheetsStore:
             "sheet": sheet.label("zh") if sheet is not None else name,
             "row": row,
             "key": "",
-            "field": field,
+            "field": column,
             "value": value,
             "problem": t(code, "zh", **params),
             "code": code,
@@ -946,88 +953,94 @@ class GSheetsStore:
             raise ValueError(f"sheet {sheet} has no key column")
         with self._translate("gs.what.read"):
             budget = self.policy.budget()
-            self._load_meta(budget)
-            if sheet not in self._titles:
+            return self._tab_retry(budget, lambda: self._get_row(sheet, key, key_field, budget))
+
+    def _get_row(
+        self, sheet: str, key: str, key_field: str, budget: Budget
+    ) -> dict[str, str] | None:
+        if sheet not in self._titles:
+            return None
+        q = quote_title(self._titles[sheet])
+        for _attempt in range(4):
+            hdr = self._headers.get(sheet)
+            kc = hdr.col_of.get(key_field) if hdr else None
+            hint = self._row_hint.get(sheet, {}).get(key)
+            ranges = [f"{q}!1:1"]
+            if kc is not None:
+                ranges.append(f"{q}!{col_letter(kc)}:{col_letter(kc)}")
+                if hint:
+                    ranges.append(f"{q}!{hint}:{hint}")
+            resp = self._batch_get(budget, ranges, "gs.what.read")
+            fresh = self._fresh_header(sheet, resp[0])
+            if kc is None or fresh.col_of.get(key_field) != kc:
+                if key_field not in fresh.col_of:
+                    raise self._missing(sheet, [key_field])
+                continue  # columns moved: ask again at the new place
+            keys = _column_values(resp[1])
+            found = [i + 1 for i, v in enumerate(keys) if i > 0 and v == key]
+            if not found:
                 return None
-            q = quote_title(self._titles[sheet])
-            for _attempt in range(4):
-                hdr = self._headers.get(sheet)
-                kc = hdr.col_of.get(key_field) if hdr else None
-                hint = self._row_hint.get(sheet, {}).get(key)
-                ranges = [f"{q}!1:1"]
-                if kc is not None:
-                    ranges.append(f"{q}!{col_letter(kc)}:{col_letter(kc)}")
-                    if hint:
-                        ranges.append(f"{q}!{hint}:{hint}")
-                resp = self._batch_get(budget, ranges, "gs.what.read")
-                fresh = self._fresh_header(sheet, resp[0])
-                if kc is None or fresh.col_of.get(key_field) != kc:
-                    if key_field not in fresh.col_of:
-                        raise self._missing(sheet, [key_field])
-                    continue  # columns moved: ask again at the new place
-                keys = _column_values(resp[1])
-                found = [i + 1 for i, v in enumerate(keys) if i > 0 and v == key]
-                if not found:
-                    return None
-                row_no = found[0]
-                if hint == row_no:
-                    values = (resp[2].get("values") or [[]])[0]
-                else:
-                    again = self._batch_get(budget, [f"{q}!{row_no}:{row_no}", f"{q}!1:1"], "")
-                    values = (again[0].get("values") or [[]])[0]
-                    check = self._fresh_header(sheet, again[1])
-                    if check.col_of != fresh.col_of or _cell(values, kc) != key:
-                        continue  # the sheet moved under us: look again
-                with self._lock:
-                    self._row_hint.setdefault(sheet, {})[key] = row_no
-                return self._row_dict(sheet, fresh, values)
-            raise SheetsError("gs.unstable", sheet=self.schema[sheet].label())
+            row_no = found[0]
+            if hint == row_no:
+                values = (resp[2].get("values") or [[]])[0]
+            else:
+                again = self._batch_get(budget, [f"{q}!{row_no}:{row_no}", f"{q}!1:1"], "")
+                values = (again[0].get("values") or [[]])[0]
+                check = self._fresh_header(sheet, again[1])
+                if check.col_of != fresh.col_of or _cell(values, kc) != key:
+                    continue  # the sheet moved under us: look again
+            with self._lock:
+                self._row_hint.setdefault(sheet, {})[key] = row_no
+            return self._row_dict(sheet, fresh, values)
+        raise SheetsError("gs.unstable", sheet=self.schema[sheet].label())
 
     def rows_where(self, sheet: str, column: str, value: str) -> list[dict[str, str]]:
         """Rows whose ``column`` equals ``value`` (one case's history), with ``_row``."""
         with self._translate("gs.what.read"):
             budget = self.policy.budget()
-            self._load_meta(budget)
-            if sheet not in self._titles:
-                return []
-            q = quote_title(self._titles[sheet])
-            for _attempt in range(4):
-                hdr = self._headers.get(sheet)
-                c = hdr.col_of.get(column) if hdr else None
-                ranges = [f"{q}!1:1"] + (
-                    [f"{q}!{col_letter(c)}:{col_letter(c)}"] if c is not None else []
-                )
-                resp = self._batch_get(budget, ranges, "gs.what.read")
-                fresh = self._fresh_header(sheet, resp[0])
-                if c is None or fresh.col_of.get(column) != c:
-                    if column not in fresh.col_of:
-                        return []
-                    continue
-                matches = [
-                    i + 1 for i, v in enumerate(_column_values(resp[1])) if i > 0 and v == value
-                ]
-                if not matches:
+            return self._tab_retry(budget, lambda: self._rows_where(sheet, column, value, budget))
+
+    def _rows_where(
+        self, sheet: str, column: str, value: str, budget: Budget
+    ) -> list[dict[str, str]]:
+        if sheet not in self._titles:
+            return []
+        q = quote_title(self._titles[sheet])
+        for _attempt in range(4):
+            hdr = self._headers.get(sheet)
+            c = hdr.col_of.get(column) if hdr else None
+            ranges = [f"{q}!1:1"] + (
+                [f"{q}!{col_letter(c)}:{col_letter(c)}"] if c is not None else []
+            )
+            resp = self._batch_get(budget, ranges, "gs.what.read")
+            fresh = self._fresh_header(sheet, resp[0])
+            if c is None or fresh.col_of.get(column) != c:
+                if column not in fresh.col_of:
                     return []
-                if len(matches) > 200:
-                    full = self._batch_get(budget, [q], "gs.what.read")[0]
-                    frame, _ = self._frame(sheet, full.get("values") or [])
-                    frame = frame[frame[column] == value]
-                    return frame.to_dict("records")
-                runs = _runs(matches)
-                again = self._batch_get(
-                    budget, [f"{q}!1:1"] + [f"{q}!{a}:{b}" for a, b in runs], "gs.what.read"
-                )
-                check = self._fresh_header(sheet, again[0])
-                if check.col_of != fresh.col_of:
-                    continue
-                out = []
-                for (a, _b), vr in zip(runs, again[1:], strict=True):
-                    for i, row in enumerate(vr.get("values") or []):
-                        d = self._row_dict(sheet, check, row)
-                        if d.get(column) == value:
-                            out.append({"_row": a + i, **d})
-                return out
-            raise SheetsError("gs.unstable", sheet=self.schema[sheet].label())
+                continue
+            matches = [i + 1 for i, v in enumerate(_column_values(resp[1])) if i > 0 and v == value]
+            if not matches:
+                return []
+            if len(matches) > 200:
+                full = self._batch_get(budget, [q], "gs.what.read")[0]
+                frame, _ = self._frame(sheet, full.get("values") or [])
+                frame = frame[frame[column] == value]
+                return frame.to_dict("records")
+            runs = _runs(matches)
+            again = self._batch_get(
+                budget, [f"{q}!1:1"] + [f"{q}!{a}:{b}" for a, b in runs], "gs.what.read"
+            )
+            check = self._fresh_header(sheet, again[0])
+            if check.col_of != fresh.col_of:
+                continue
+            out = []
+            for (a, _b), vr in zip(runs, again[1:], strict=True):
+                for i, row in enumerate(vr.get("values") or []):
+                    d = self._row_dict(sheet, check, row)
+                    if d.get(column) == value:
+                        out.append({"_row": a + i, **d})
+            return out
+        raise SheetsError("gs.unstable", sheet=self.schema[sheet].label())
 
     def _row_dict(self, sheet: str, hdr: Header, values: Sequence[Any]) -> dict[str, str]:
         sh = self.schema[sheet]
@@ -1044,8 +1057,7 @@ class GSheetsStore:
             return {}
         with self._translate("gs.what.write"), self._commit_lock:
             budget = self.policy.budget()
-            self._load_meta(budget)
-            located = self._prepare(changes, budget)
+            located = self._tab_retry(budget, lambda: self._prepare(changes, budget))
             allocated = self._allocate(changes, located, budget) if new_ids_in(changes) else {}
             for rows in changes.appends.values():
                 resolve_new_ids(rows, allocated)
@@ -1102,6 +1114,8 @@ class GSheetsStore:
         for s in every:
             if s not in self._titles:
                 raise SheetsError("gs.no_sheet", sheet=self._sheet_label(s))
+        if new_ids_in(changes) and IDS_SHEET not in self._titles:
+            raise SheetsError("gs.no_sheet", sheet=IDS_SHEET)
         keyed = [s for s in app_sheets if s in self.schema.sheets and self.schema[s].key]
         versioned = [s for s in upd_sheets if "version" in self.schema[s].by_key]
         located = self._locate(
@@ -1527,6 +1541,18 @@ class GSheetsStore:
 
     # -- calls -------------------------------------------------------------------------------
 
+    def _tab_retry(self, budget: Budget, read: Callable[[], Any]) -> Any:
+        """Run ``read`` (no writes in it); if a tab was renamed or removed by hand since the
+        titles were cached (400 "Unable to parse range"), look at the tabs again, once."""
+        self._load_meta(budget)
+        try:
+            return read()
+        except APIError as exc:
+            if retry.status_of(exc) != 400 or "parse range" not in _short_reason(exc):
+                raise
+        self._load_meta(budget, reset=True)
+        return read()
+
     def _load_meta(self, budget: Budget, *, reset: bool = False) -> None:
         """Worksheet titles and sizes (one ``spreadsheets.get``, cached until ``reset``)."""
         with self._lock:
@@ -1578,7 +1604,7 @@ class GSheetsStore:
         on_retry: Callable[[Fault], bool] | None = None,
         **params: Any,
     ) -> Any:
-        return retry.run(call, budget, t(what, "zh", **params), on_retry=on_retry)
+        return retry.run(call, budget, t(what, "zh", **params), on_retry=on_retry, write=True)
 
     @contextlib.contextmanager
     def _translate(self, what: str) -> Iterator[None]:

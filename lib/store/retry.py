@@ -202,6 +202,7 @@ def run(
     what: str,
     *,
     on_retry: Callable[[Fault], bool] | None = None,
+    write: bool = False,
 ) -> T | None:
     """Call ``call()`` until it succeeds, a non-retryable error occurs, or the budget ends.
 
@@ -209,6 +210,8 @@ def run(
     ``call`` will send (row numbers after people sorted the sheet) and returns True when it
     found that the failed write had in fact landed: then :func:`run` stops and returns None.
     Errors from ``on_retry`` propagate (a conflict it discovers ends the operation).
+    ``write`` marks a call that changes the sheet: when the budget runs out after a failure
+    that may have been applied, :class:`RetryExhausted` says ``unsure``.
     """
     attempt = 0
     maybe_applied = False
@@ -222,7 +225,7 @@ def run(
             if fault is None:
                 raise
             attempt += 1
-            maybe_applied = maybe_applied or fault is Fault.MAYBE_APPLIED
+            maybe_applied = write and (maybe_applied or fault is Fault.MAYBE_APPLIED)
             delay = budget.backoff(attempt, retry_after(exc))
             if delay is None:
                 raise RetryExhausted(

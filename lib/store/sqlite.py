@@ -162,7 +162,10 @@ class SQLiteStore:
                         f"SELECT rowid, {', '.join(_q(c) for c in cols)} FROM {_q(name)} "
                         "ORDER BY rowid"
                     )
-                    frames[name] = pd.DataFrame(cur.fetchall(), columns=["_row", *cols])
+                    # dtype=object: pandas 3 would otherwise infer its slower string dtype
+                    frames[name] = pd.DataFrame(
+                        cur.fetchall(), columns=["_row", *cols], dtype=object
+                    )
             finally:
                 con.execute("COMMIT")
         return Snapshot(frames, dt.datetime.now(dt.UTC), f"SQLite {self.path}")

@@ -207,12 +207,17 @@ def draw(data: RegisterData, sheet: Sheet, lang: str, *, hide: Sequence[str] = (
                 )
         c1, c2, c3, c4 = st.columns(4)
         with c1:
-            st.date_input(t("ui.f.from", lang), value=None, key=PREFIX + "from", format="YYYY-MM-DD")
+            st.date_input(
+                t("ui.f.from", lang), value=None, key=PREFIX + "from", format="YYYY-MM-DD"
+            )
         with c2:
             st.date_input(t("ui.f.to", lang), value=None, key=PREFIX + "to", format="YYYY-MM-DD")
         with c3:
             st.selectbox(
-                t("ui.f.instructed", lang), ["", "yes", "no"], key=PREFIX + "instructed", format_func=tri
+                t("ui.f.instructed", lang),
+                ["", "yes", "no"],
+                key=PREFIX + "instructed",
+                format_func=tri,
             )
         with c4:
             st.selectbox(

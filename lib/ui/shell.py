@@ -105,7 +105,8 @@ def draw_sidebar(ctx: Ctx) -> None:
                 kind, "ui.register.other"
             )
         )
-        st.caption(f"{ctx.t('ui.register')}：{kind_label}")
+        colon = ": " if ctx.lang == "en" else "："
+        st.caption(f"{ctx.t('ui.register')}{colon}{kind_label}")
         st.caption(f"`{_short_source(ctx)}`")
         read_at = ctx.data.read_at.astimezone(ctx.reg.now().tzinfo)
         st.caption(ctx.t("ui.read_at", time=read_at.strftime("%Y-%m-%d %H:%M:%S")))

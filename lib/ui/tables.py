@@ -68,6 +68,11 @@ QUEUE_COLUMNS = (
 )
 
 
+def height(rows: int, most: int) -> int:
+    """A table height that fits ``rows`` rows, up to ``most`` pixels (then it scrolls)."""
+    return min(most, 38 + 35 * max(rows, 1))
+
+
 def label(sheet: Sheet, key: str, lang: str) -> str:
     """A column's label: the schema's header/English label, or the UI column's name."""
     if key in sheet.by_key:
