@@ -49,11 +49,12 @@ SHEETS = ("units", "users", "cases", "instructions", "supervisions", "history")
 # The order seed_demo writes in. ``Register.bulk_append`` re-reads the whole register before
 # every transaction (``Register.now`` loads it), so the big sheets go in while the register is
 # still small, and the cases last, in one transaction: see bench/bench_seed.py.
-WRITE_ORDER = ("units", "users", "history", "instructions", "supervisions", "cases")
+# Cases before the rows that refer to them.
+WRITE_ORDER = ("units", "users", "cases", "instructions", "supervisions", "history")
 TZ_SUFFIX = "+08:00"  # Asia/Shanghai, the bureau's default time zone
 # Rows per transaction, by sheet (measured with bench/bench_seed.py).
 CHUNKS = {
-    "cases": 1_000_000,
+    "cases": 20_000,
     "history": 100_000,
     "instructions": 100_000,
     "supervisions": 100_000,
@@ -1460,7 +1461,7 @@ def seed_demo(
         raise DomainError("err.seed_not_empty", count=len(data.cases))
     history = reg.store.read(["history"])["history"]
     if len(history) and "case_id" in history and (history["case_id"].fillna("") != "").any():
-        raise DomainError("err.seed_partial")  # the cases are written last (WRITE_ORDER)
+        raise DomainError("err.seed_partial")  # an interrupted seed left history behind
     today = today or reg.today()
     prefix = data.settings.get("case_id_prefix") or "GA"
     rows = generate(cases, seed, today, data.rules, prefix=prefix, schema=reg.schema)

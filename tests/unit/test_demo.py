@@ -129,6 +129,18 @@ def test_other_deadline_settings_are_followed(rules):
         assert (case["extension_days"] or 0) <= rules.max_extension_days
 
 
+def test_years_beyond_the_holiday_calendar_still_work():
+    # The 退回 window counts working days; past the holiday calendar's last year it falls
+    # back to weekdays instead of failing the whole seed.
+    today = dt.date(workflow.calendar_years()[1] + 2, 3, 1)
+    sheet = SCHEMA["cases"]
+    cases = demo.generate(400, seed=3, today=today)["cases"]
+    assert any(c["returned_at"] for c in cases)
+    for row in cases:
+        case = sheet.parse_row(row, allowed={"region": COUNTIES})[0]
+        assert workflow.case_errors(case, today) == []
+
+
 # --- a realistic mix ---------------------------------------------------------------------------
 
 
@@ -422,6 +434,16 @@ def test_seeding_a_register_with_cases_is_refused(reg):
     assert err.value.key == "err.seed_not_empty"
     assert "50" in str(err.value) and "空台账" in err.value.message("zh")
     assert len(reg.load(force=True).cases) == 50  # nothing was added
+
+
+def test_an_interrupted_seed_is_not_repeated_over_its_history(reg):
+    # History goes in before the cases; if a seed died in between, a second one must not
+    # pile a second history on top.
+    rows = demo.generate(5, seed=1, today=TODAY)
+    reg.bulk_append(LOCAL_ADMIN, "history", rows["history"], action="seed", history=False)
+    with pytest.raises(DomainError) as err:
+        demo.seed_demo(reg, LOCAL_ADMIN, cases=5, seed=1)
+    assert err.value.key == "err.seed_partial"
 
 
 def test_only_an_administrator_may_seed(reg):
