@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("csv", "xlsx", "md"), default="csv")
     s.add_argument("--out")
 
+    s = sub.add_parser("bulletin", parents=[common], help="周调度、月通报、季考核文档")
+    s.add_argument("--period", required=True, choices=("week", "month", "quarter"))
+    s.add_argument("--date", dest="day", type=_date, required=True, help="期间内的任一天")
+    s.add_argument("--as-of", dest="as_of", type=_date)
+    s.add_argument("--format", choices=("docx", "xlsx", "md"))
+    s.add_argument("--out")
+
     s = sub.add_parser("digest", parents=[common], help="每日信访摘要")
     s.add_argument("--date", type=_date)
 
@@ -145,15 +152,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         reg = open_register(args.register, init=args.command != "init")
         user = reg.find_user(args.as_user) if args.as_user else LOCAL_ADMIN
         return _run(args, reg, user)
+    except StoreError as exc:  # first: a Sheets error is also a DomainError
+        _err(exc.message(lang) if isinstance(exc, DomainError) else str(exc))
+        return EXIT_UNREACHABLE
     except ValidationError as exc:
         _err(exc.message(lang))
         return EXIT_PROBLEMS
     except DomainError as exc:
         _err(exc.message(lang))
         return EXIT_REFUSED if exc.key in REFUSALS else EXIT_PROBLEMS
-    except StoreError as exc:
-        _err(str(exc))
-        return EXIT_UNREACHABLE
     except KeyboardInterrupt:
         _err("已中断")
         return 130
@@ -199,6 +206,8 @@ def _run(args: argparse.Namespace, reg: Register, user: User) -> int:
         return EXIT_OK
     if cmd == "report":
         return _report(args, reg, user)
+    if cmd == "bulletin":
+        return _bulletin(args, reg, user)
     if cmd == "digest":
         from lib.digest import daily_digest
 
@@ -255,6 +264,44 @@ def _report(args: argparse.Namespace, reg: Register, user: User) -> int:
             _err("xlsx 格式需要 --out FILE")
             return EXIT_REFUSED
         sys.stdout.flush()
+    return EXIT_OK
+
+
+def _bulletin(args: argparse.Namespace, reg: Register, user: User) -> int:
+    """Write the week's, month's or quarter's bulletin: to --out, else md to stdout and a
+    Word or Excel file under its title in the current folder."""
+    from lib import bulletin
+
+    fmt = args.format
+    if fmt is None and args.out:
+        suffix = Path(args.out).suffix.lower().lstrip(".")
+        fmt = "md" if suffix == "markdown" else suffix
+    fmt = fmt or "docx"
+    if fmt not in bulletin.FORMATS:
+        _err(f"不支持的通报格式“{fmt}”（可选：docx、xlsx、md）")
+        return EXIT_REFUSED
+    data = reg.data(user)
+    today = reg.today()
+    doc = bulletin.build_bulletin(
+        data,
+        args.period,
+        args.day,
+        as_of=args.as_of or today,
+        issued=today,
+        lang=args.lang,
+        with_charts=fmt == "docx",
+    )
+    out = bulletin.render(doc, fmt)
+    if args.out:
+        Path(args.out).write_bytes(out)
+        print(f"已写入 {args.out}", file=sys.stderr)
+    elif fmt == "md":
+        sys.stdout.buffer.write(out)
+        sys.stdout.flush()
+    else:
+        path = Path(bulletin.default_filename(doc, fmt))
+        path.write_bytes(out)
+        print(f"已写入 {path}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -97,6 +97,16 @@ def check_snapshot(
                 )
     if cases is not None and not cases.empty:
         out += _case_rules(cases, schema, rules, today, lang)
+    # What the store itself noticed while reading (a shared sheet's duplicate or missing
+    # headers, numbers that lost digits): already in this shape, with a message key.
+    for p in snap.problems:
+        row = {c: p.get(c, "") for c in COLUMNS}
+        if lang != "zh" and p.get("code"):
+            row["problem"] = t(p["code"], lang, **p.get("params", {}))
+            sheet = schema.sheets.get(p.get("sheet_name", ""))
+            if sheet is not None:
+                row["sheet"] = sheet.label(lang)
+        out.append(row)
     return pd.DataFrame(out, columns=COLUMNS)
 
 

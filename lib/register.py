@@ -1162,7 +1162,14 @@ def open_register(
     from lib.store import open_store
 
     store = open_store(url, schema=schema, init=init)
-    return Register(store, schema=schema or getattr(store, "schema", None), **kwargs)
+    reg = Register(store, schema=schema or getattr(store, "schema", None), **kwargs)
+    if getattr(store, "change_token", None) is None:
+        # A shared sheet tells no change token: reuse a read for the stale_seconds setting.
+        try:
+            reg.max_age_s = float(reg.meta().settings.get("stale_seconds") or 30)
+        except ValueError:
+            reg.max_age_s = 30.0
+    return reg
 
 
 __all__ = ["LOCAL_ADMIN", "Register", "RegisterData", "ValidationError", "open_register"]

@@ -20,8 +20,8 @@ Reading
       as a number reads ``13800138000``, never ``1.38E+10`` or ``13,800,138,000``), booleans as
       JSON booleans (``TRUE``/``FALSE``), and dates as serial numbers. FORMATTED_VALUE would give
       whatever display format and locale the cell has (``3/2/2026``, ``2026年3月2日``), which is
-      ambiguous; a serial is not. The store then writes each typed value as canonical text
-      using the schema: a serial in a ``date`` column becomes ``YYYY-MM-DD`` (a ``datetime`` one
+      ambiguous; a serial is not. The store then turns each typed value into canonical text
+      using the column's schema type: a serial in a ``date`` column becomes ``YYYY-MM-DD`` (a ``datetime`` one
       ISO 8601 in the spreadsheet's time zone), ``TRUE``/``FALSE`` for booleans, digits for
       whole numbers. Dates typed as text (``2026/3/2``) stay text; the schema reads them.
 
@@ -37,13 +37,16 @@ Writing
     1. **one fresh read** (a ``values:batchGet`` of the headers, key and version columns, and
        the tail of ``_ids``): every update's row is found again **by key** (never by a cached
        row number — people sort and insert rows), versions are checked, columns and duplicate
-       keys are checked. Any problem → :class:`ConflictError` / :class:`RowNotFound` /
-       :class:`StoreError` and **nothing is written**;
+       keys and cells over Google's 50,000-character limit are checked. Any problem →
+       :class:`ConflictError` / :class:`RowNotFound` / :class:`StoreError` and **nothing is
+       written**. A version cell a person left empty counts as 0 (a row added by hand);
     2. new ids are claimed (below); a failure here leaves at most an unused number;
     3. all updates in **one** ``values:batchUpdate`` of only the changed cells plus ``version``
        (atomic across rows and sheets);
-    4. appends, one ``values:append`` (``INSERT_ROWS``) per sheet, keyed sheets first and
-       ``history`` last.
+    4. appends, one ``values:append`` (``INSERT_ROWS``) per sheet (parts of ≤ 2 MB for bulk
+       imports), keyed sheets first and ``history`` last. Should Google's table detection
+       start the rows right of column A (a sheet whose first columns are empty at the bottom),
+       the store moves them back under their headers.
 
     Sheets has no transactions: if step 4 finally fails after step 3 landed, the error says
     exactly what was written and what was not (:data:`gs.partial`). Inside one process, commits
@@ -54,8 +57,9 @@ Writing
 
 Ids
     :class:`NewId` numbers come from a hidden ``_ids`` worksheet used as an append-only log of
-    claims ``(sheet:prefix, first, count, token)``. Google serialises appends, so the log has one
-    order. A writer reads the log's tail and the key column, proposes ``first = max(highest id in
+    claims ``(sheet:prefix, first, count, token)``. Google applies the appends to a spreadsheet
+    one after another (``INSERT_ROWS`` inserts fresh rows for each), so the log has one order
+    and every claim learns its own row from the append's ``updatedRange``. A writer reads the log's tail and the key column, proposes ``first = max(highest id in
     the sheet, highest claim) + 1``, appends its claim and gets the claim's row number back; a
     claim is valid only if **no earlier row** claims an overlapping range of the same sequence
     (earliest claim wins). If another process's claim slipped in between, the writer reads the
@@ -65,10 +69,12 @@ Ids
 Faults
     Every call goes through :mod:`lib.store.retry` (capped exponential backoff with jitter, a
     30 s budget per operation, Retry-After honoured). A timeout, dropped connection or 5xx on a
-    write may hide a write that landed: before retrying an append the store looks for the rows
-    it sent (keys, or the exact rows for ``history``); before retrying an update it finds the
-    rows again and checks the version. So a write lands once or not at all, and when the budget
-    runs out the user gets a :class:`SheetsError` in Chinese that says so.
+    write may hide a write that landed: before retrying an append the store looks for the exact
+    rows it sent (unique keys; timestamped rows for ``history``; its token for an id claim);
+    before retrying an update it finds the rows again by key — they may have moved while it
+    waited — and a row already at the new version means the write landed. So a write lands
+    once or not at all, and when the budget runs out the user gets a :class:`SheetsError` in
+    Chinese that says what happened (and whether the write may have landed).
 
 Connecting
     :meth:`GSheetsStore.from_url` takes credentials from Streamlit secrets
@@ -854,8 +860,10 @@ class GSheetsStore:
         ]
         data = values[1:]
         numbers = [i + 2 for i, row in enumerate(data) if _has_content(row)]
-        rows = [data[n - 2] for n in numbers]
-        width = max((len(r) for r in rows), default=0)
+        width = max((len(data[n - 2]) for n in numbers), default=0)
+        # Transpose once (trailing cells the API trimmed come back as empty text).
+        rows = [data[n - 2] + [""] * (width - len(data[n - 2])) for n in numbers]
+        by_col = [list(col) for col in zip(*rows, strict=True)] if rows else []
         columns: dict[str, list[Any]] = {"_row": numbers}
         keys = sheet.keys if sheet is not None else []
         missing = [k for k in keys if k not in hdr.col_of]
@@ -870,14 +878,14 @@ class GSheetsStore:
             if c is None:
                 columns[k] = [""] * len(rows)
             else:
-                columns[k] = self._column(name, rows, numbers, c, f.type if f else None, problems)
+                columns[k] = self._column(name, by_col, numbers, c, f.type if f else None, problems)
         for c in sorted(hdr.extra_at):
-            columns[hdr.extra_at[c]] = self._column(name, rows, numbers, c, None, problems)
+            columns[hdr.extra_at[c]] = self._column(name, by_col, numbers, c, None, problems)
         placed = set(hdr.col_of.values()) | set(hdr.extra_at)
         for c in range(width):
             if c in placed:
                 continue
-            col = self._column(name, rows, numbers, c, None, problems)
+            col = self._column(name, by_col, numbers, c, None, problems)
             if any(v != "" for v in col):
                 label = f"（{col_letter(c)}列）"
                 columns[label] = col
@@ -895,14 +903,16 @@ class GSheetsStore:
     def _column(
         self,
         name: str,
-        rows: list[list[Any]],
+        by_col: list[list[Any]],
         numbers: list[int],
         c: int,
         ftype: str | None,
         problems: list[dict[str, Any]],
     ) -> list[str]:
-        vals = [r[c] if c < len(r) else "" for r in rows]
-        if all(type(v) is str for v in vals):
+        if c >= len(by_col):
+            return [""] * len(numbers)
+        vals = by_col[c]
+        if set(map(type, vals)) <= {str}:
             return vals
         out = []
         for v, n in zip(vals, numbers, strict=True):
@@ -935,6 +945,7 @@ class GSheetsStore:
         sheet = self.schema.sheets.get(name)
         return {
             "sheet": sheet.label("zh") if sheet is not None else name,
+            "sheet_name": name,
             "row": row,
             "key": "",
             "field": column,
@@ -962,7 +973,7 @@ class GSheetsStore:
             return None
         q = quote_title(self._titles[sheet])
         for _attempt in range(4):
-            hdr = self._headers.get(sheet)
+            hdr = self._guess_header(sheet)
             kc = hdr.col_of.get(key_field) if hdr else None
             hint = self._row_hint.get(sheet, {}).get(key)
             ranges = [f"{q}!1:1"]
@@ -1007,7 +1018,7 @@ class GSheetsStore:
             return []
         q = quote_title(self._titles[sheet])
         for _attempt in range(4):
-            hdr = self._headers.get(sheet)
+            hdr = self._guess_header(sheet)
             c = hdr.col_of.get(column) if hdr else None
             ranges = [f"{q}!1:1"] + (
                 [f"{q}!{col_letter(c)}:{col_letter(c)}"] if c is not None else []
@@ -1021,7 +1032,7 @@ class GSheetsStore:
             matches = [i + 1 for i, v in enumerate(_column_values(resp[1])) if i > 0 and v == value]
             if not matches:
                 return []
-            if len(matches) > 200:
+            if len(matches) > 200 or len(_runs(matches)) > 50:
                 full = self._batch_get(budget, [q], "gs.what.read")[0]
                 frame, _ = self._frame(sheet, full.get("values") or [])
                 frame = frame[frame[column] == value]
@@ -1178,7 +1189,7 @@ class GSheetsStore:
             for kind, group in (("key", keycols), ("version", vercols)):
                 for s in group:
                     fkey = self.schema[s].key if kind == "key" else "version"
-                    hdr = self._headers.get(s)
+                    hdr = self._guess_header(s)
                     c = hdr.col_of.get(fkey) if hdr and fkey else None
                     if c is not None:
                         letter = col_letter(c)
@@ -1218,6 +1229,13 @@ class GSheetsStore:
             return out
         raise SheetsError("gs.unstable", sheet="、".join(self._sheet_label(s) for s in sheets))
 
+    def _guess_header(self, sheet: str) -> Header | None:
+        """Where the columns were last seen; before any read, where init puts them."""
+        hdr = self._headers.get(sheet)
+        if hdr is None and sheet in self.schema.sheets:
+            hdr = map_header(self.schema[sheet], self.schema[sheet].headers)
+        return hdr
+
     def _fresh_header(self, sheet: str, value_range: Mapping[str, Any]) -> Header:
         cells = (value_range.get("values") or [[]])[0]
         hdr = map_header(self.schema.sheets.get(sheet), cells)
@@ -1236,14 +1254,14 @@ class GSheetsStore:
 
     def _update_cells(
         self, updates: Sequence[Update], located: Mapping[str, Located]
-    ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], tuple[int, str]]]:
+    ) -> list[dict[str, Any]]:
         """The ``values:batchUpdate`` data for ``updates``, after checking rows and versions.
 
-        Returns the data and, per updated row, (row number, the version it will have).
+        Each row is the one whose key cell holds the key *now* (in ``located``); a row changed
+        twice in one changeset is checked against the version the first change gives it.
         """
         cells: dict[tuple[str, int, int], str] = {}
         versions: dict[tuple[str, str], int | None] = {}
-        final: dict[tuple[str, str], tuple[int, str]] = {}
         for upd in updates:
             loc = located[upd.sheet]
             hdr = loc.header
@@ -1270,17 +1288,15 @@ class GSheetsStore:
             new_version = upd.changes.get("version")
             if new_version is not None:
                 versions[ident] = _version_value(_text(new_version))
-                final[ident] = (row, _text(new_version))
-        data = [
+        return [
             {"range": f"{quote_title(self._titles[s])}!{col_letter(c)}{r}", "values": [[v]]}
             for (s, r, c), v in cells.items()
         ]
-        return data, final
 
     def _write_updates(
         self, updates: Sequence[Update], located: Mapping[str, Located], budget: Budget
     ) -> None:
-        state = {"data": self._update_cells(updates, located)[0]}
+        state = {"data": self._update_cells(updates, located)}
         sheets = list(dict.fromkeys(u.sheet for u in updates))
         versioned = [s for s in sheets if "version" in self.schema[s].by_key]
 
@@ -1288,67 +1304,64 @@ class GSheetsStore:
             # Rows may have moved while we waited: find them again by key; a write that
             # already landed shows its new version.
             fresh = self._locate(budget, sheets, keycols=sheets, vercols=versioned)
-            if fault is Fault.MAYBE_APPLIED:
-                _, final = self._update_cells_unchecked(updates, fresh)
-                if final and all(
-                    fresh[s].version_at(row) == v for (s, _k), (row, v) in final.items()
-                ):
-                    return True
-            state["data"] = self._update_cells(updates, fresh)[0]
+            if fault is Fault.MAYBE_APPLIED and self._versions_landed(updates, fresh):
+                return True
+            state["data"] = self._update_cells(updates, fresh)  # re-checks the versions
             return False
 
-        body = lambda: {"valueInputOption": "RAW", "data": state["data"]}  # noqa: E731
         self._write(
             budget,
             "gs.what.update",
-            lambda: self._http.values_batch_update(self.key, body()),
+            lambda: self._http.values_batch_update(
+                self.key, {"valueInputOption": "RAW", "data": state["data"]}
+            ),
             on_retry=again,
             sheet=self._sheet_label(sheets[0]),
         )
 
-    def _update_cells_unchecked(
-        self, updates: Sequence[Update], located: Mapping[str, Located]
-    ) -> tuple[None, dict[tuple[str, str], tuple[int, str]]]:
-        final: dict[tuple[str, str], tuple[int, str]] = {}
+    def _versions_landed(self, updates: Sequence[Update], located: Mapping[str, Located]) -> bool:
+        """True when every updated row already shows the version this write gives it.
+
+        (Updates that do not change ``version`` cannot tell; they are simply written again,
+        which is harmless for the same cells and values.)
+        """
+        final: dict[tuple[str, str], str] = {}
         for upd in updates:
-            rows = located[upd.sheet].rows_of(upd.key)
-            if len(rows) == 1 and upd.changes.get("version") is not None:
-                final[(upd.sheet, upd.key)] = (rows[0], _text(upd.changes["version"]))
-            elif upd.changes.get("version") is not None:
-                return None, {}
-        return None, final
+            if upd.changes.get("version") is not None:
+                final[(upd.sheet, upd.key)] = _text(upd.changes["version"])
+        if not final:
+            return False
+        for (sheet, key), version in final.items():
+            rows = located[sheet].rows_of(key)
+            if len(rows) != 1 or located[sheet].version_at(rows[0]) != version:
+                return False
+        return True
 
     # -- appends -----------------------------------------------------------------------------
 
     def _append_rows(
         self, sheet: str, rows: Sequence[Mapping[str, Any]], loc: Located, budget: Budget
     ) -> None:
-        hdr = loc.header
-        width = max(hdr.col_of.values(), default=-1) + 1
-        matrix = []
-        for r in rows:
-            line = [""] * width
-            for k, v in r.items():
-                line[hdr.col_of[k]] = _text(v)
-            while line and line[-1] == "":
-                line.pop()
-            matrix.append(line or [""])
-        for chunk in _chunks(matrix):
-            self._append_chunk(sheet, chunk, budget)
+        for part in _chunks(rows):
+            self._append_chunk(sheet, part, loc.header, budget)
 
-    def _append_chunk(self, sheet: str, chunk: list[list[str]], budget: Budget) -> tuple[int, int]:
+    def _append_chunk(
+        self, sheet: str, rows: Sequence[Mapping[str, Any]], header: Header, budget: Budget
+    ) -> tuple[int, int]:
         """Append rows once: after an unclear failure, look for them before sending again."""
         title = self._titles[sheet]
         q = quote_title(title)
-        where: dict[str, tuple[int, int]] = {}
+        state: dict[str, Any] = {"chunk": self._matrix(sheet, rows, header)}
 
         def landed(fault: Fault) -> bool:
-            if fault is Fault.NOT_APPLIED:
-                return False
-            found = self._find_block(sheet, chunk, budget)
-            if found is not None:
-                where["at"] = found
-                return True
+            if fault is Fault.MAYBE_APPLIED:
+                found = self._find_block(sheet, state["chunk"], budget)
+                if found is not None:
+                    state["at"] = found
+                    return True
+            # Not there. People may have moved columns while we waited: lay the rows out again.
+            fresh = self._locate(budget, [sheet])[sheet].header
+            state["chunk"] = self._matrix(sheet, rows, fresh)
             return False
 
         params = {
@@ -1360,15 +1373,16 @@ class GSheetsStore:
             budget,
             "gs.what.append",
             lambda: self._http.values_append(
-                self.key, q, params, {"majorDimension": "ROWS", "values": chunk}
+                self.key, q, params, {"majorDimension": "ROWS", "values": state["chunk"]}
             ),
             on_retry=landed,
             sheet=self._sheet_label(sheet),
         )
+        chunk = state["chunk"]
         if resp is not None:
             r0, c0, _ = parse_range(resp["updates"]["updatedRange"])
         else:
-            r0, c0 = where["at"]
+            r0, c0 = state["at"]
         with self._lock:
             self._tail[sheet] = max(self._tail.get(sheet, 0), r0 + len(chunk) - 1)
         if c0:
@@ -1383,6 +1397,24 @@ class GSheetsStore:
                 sheet=self._sheet_label(sheet),
             )
         return r0, c0
+
+    def _matrix(
+        self, sheet: str, rows: Sequence[Mapping[str, Any]], header: Header
+    ) -> list[list[str]]:
+        """``rows`` laid out in the sheet's column order (trailing empty cells left off)."""
+        unknown = sorted({k for r in rows for k in r} - set(header.col_of))
+        if unknown:
+            raise self._missing(sheet, unknown)
+        width = max(header.col_of.values(), default=-1) + 1
+        matrix = []
+        for r in rows:
+            line = [""] * width
+            for k, v in r.items():
+                line[header.col_of[k]] = _text(v)
+            while line and line[-1] == "":
+                line.pop()
+            matrix.append(line or [""])
+        return matrix
 
     def _find_block(
         self, sheet: str, chunk: list[list[str]], budget: Budget
@@ -1721,11 +1753,12 @@ def _shift(have: Sequence[str], want: Sequence[str]) -> int | None:
     return None
 
 
-def _chunks(matrix: list[list[str]]) -> Iterator[list[list[str]]]:
-    chunk: list[list[str]] = []
+def _chunks(rows: Sequence[Mapping[str, Any]]) -> Iterator[list[Mapping[str, Any]]]:
+    """Rows in parts small enough for one request each."""
+    chunk: list[Mapping[str, Any]] = []
     size = 0
-    for row in matrix:
-        n = sum(len(v.encode("utf-8")) + 4 for v in row) + 4
+    for row in rows:
+        n = sum(len(_text(v).encode("utf-8")) + 4 for v in row.values()) + 4
         if chunk and (size + n > MAX_APPEND_BYTES or len(chunk) >= MAX_APPEND_ROWS):
             yield chunk
             chunk, size = [], 0
