@@ -20,6 +20,7 @@ Kept small and generic on purpose; suite-specific helpers live next to their tes
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import sys
 import zoneinfo
@@ -194,3 +195,15 @@ def schema_with_field() -> Callable[..., Schema]:
         return load_schema(folder)
 
     return make
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (``REQUIRE_NO_SKIPS=1``) a skipped test — a missing browser or tool — fails the run."""
+    if not os.environ.get("REQUIRE_NO_SKIPS"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and session.exitstatus == 0:
+        reporter.write_line(f"REQUIRE_NO_SKIPS: {len(skipped)} test(s) skipped; failing.", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
