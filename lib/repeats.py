@@ -177,6 +177,11 @@ class RepeatFinder:
         names = cases["petitioner"].astype("string[pyarrow]").fillna("").str.strip()
         self.name = names.where(~names.str.contains("*", regex=False), "")
         self.region = cases["region"].astype("string[pyarrow]").fillna("")
+        self._parent: dict[str, str] = {}
+        if "repeat_of" in cases:
+            linked = cases[cases["repeat_of"].fillna("") != ""]
+            self._parent = dict(zip(linked["case_id"], linked["repeat_of"], strict=True))
+        self._position = {str(k): i for i, k in enumerate(cases["case_id"].tolist())}
         self._region_docs: dict[str, tuple[pd.Index, list[str], BigramIndex]] = {}
         self._lock = threading.Lock()
 
@@ -194,9 +199,24 @@ class RepeatFinder:
             self._region_docs[region] = entry
         return entry
 
+    def original(self, case_id: str) -> str:
+        """The first case of a chain of repeats (the case itself when it repeats nothing)."""
+        seen = {case_id}
+        while case_id in self._parent:
+            case_id = self._parent[case_id]
+            if case_id in seen:  # a loop typed by hand: stop
+                break
+            seen.add(case_id)
+        return case_id
+
     def find(self, q: Query, *, limit: int = 8, exclude: Iterable[str] = ()) -> pd.DataFrame:
-        """The likeliest earlier cases, best first: ``case_id``, ``score`` (0–100), ``reasons``
-        (codes from :data:`REASONS`), ``text_score``, and the case's own columns."""
+        """The likeliest earlier matters, best first.
+
+        Cases that are repeats of one original count as one matter, shown as the original:
+        ``case_id`` (the original), ``score`` (0–100, the best of the matter's cases),
+        ``reasons`` (codes from :data:`REASONS`), ``text_score``, ``matched`` (how many of
+        the matter's cases matched), and the original's own columns.
+        """
         cases = self.cases
         n = len(cases)
         if n == 0:
@@ -239,14 +259,45 @@ class RepeatFinder:
         if not keep.any():
             return _empty(cases)
         sel = np.flatnonzero(keep)
-        out = cases.iloc[sel].copy()
-        out.insert(0, "score", np.round(score[sel], 1))
-        out.insert(1, "text_score", np.round(text[sel], 1))
-        reasons = [
-            tuple(r for r, on in zip(REASONS, flags, strict=True) if on)
-            for flags in zip(by_phone[sel], by_name[sel], by_text[sel], strict=True)
-        ]
-        out.insert(2, "reasons", reasons)
+        ids = cases["case_id"].to_numpy()[sel]
+        roots = [self.original(str(i)) for i in ids]
+        hits = pd.DataFrame(
+            {
+                "root": roots,
+                "score": score[sel],
+                "text_score": text[sel],
+                "phone": by_phone[sel],
+                "name": by_name[sel],
+                "text": by_text[sel],
+            }
+        )
+        # An original not visible here (or gone) is shown by its best matching repeat.
+        known = np.array([r in self._position for r in roots], dtype=bool)
+        hits.loc[~known, "root"] = ids[~known]
+        if exclude:
+            hits = hits[~hits["root"].isin(list(exclude))]
+            if hits.empty:
+                return _empty(cases)
+        agg = hits.groupby("root", sort=False).agg(
+            score=("score", "max"),
+            text_score=("text_score", "max"),
+            phone=("phone", "any"),
+            name=("name", "any"),
+            text=("text", "any"),
+            matched=("score", "size"),
+        )
+        out = cases.iloc[[self._position[str(r)] for r in agg.index]].copy()
+        out.insert(0, "score", np.round(agg["score"].to_numpy(), 1))
+        out.insert(1, "text_score", np.round(agg["text_score"].to_numpy(), 1))
+        out.insert(
+            2,
+            "reasons",
+            [
+                tuple(r for r, on in zip(REASONS, flags, strict=True) if on)
+                for flags in zip(agg["phone"], agg["name"], agg["text"], strict=True)
+            ],
+        )
+        out.insert(3, "matched", agg["matched"].to_numpy())
         out = out.sort_values(["score", "received_at"], ascending=[False, False])
         return out.head(limit).reset_index(drop=True)
 
@@ -256,6 +307,7 @@ def _empty(cases: pd.DataFrame) -> pd.DataFrame:
     out.insert(0, "score", pd.Series(dtype=float))
     out.insert(1, "text_score", pd.Series(dtype=float))
     out.insert(2, "reasons", pd.Series(dtype=object))
+    out.insert(3, "matched", pd.Series(dtype="int64"))
     return out
 
 

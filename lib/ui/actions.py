@@ -146,7 +146,7 @@ def render(
     choice = st.radio(
         ctx.t("ui.act.choose"),
         acts,
-        key=f"{base}.choice",
+        key=f"{base}.choice@{ctx.lang}",  # labels are translated: one widget per language
         horizontal=True,
         format_func=lambda a: t("action." + a, ctx.lang),
     )
@@ -291,7 +291,7 @@ def _meet(ctx: Ctx, case: Mapping[str, Any], k: str) -> Call:
         stage = st.selectbox(
             ctx.t("ui.act.stage"),
             stages,
-            key=f"{k}.stage",
+            key=f"{k}.stage@{ctx.lang}",
             format_func=lambda s: ctx.t("ui.meet." + s),
         )
     with c2:

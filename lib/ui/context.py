@@ -22,7 +22,6 @@ hands it to the page, which pops it; a page run without the entry script (AppTes
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import logging
 import os
 import sys
@@ -35,6 +34,7 @@ import streamlit as st
 from lib.auth import LOCAL_ADMIN, ROLES, User, user_from_row
 from lib.i18n import DomainError, t
 from lib.register import Register, RegisterData, open_register
+from lib.schema import Sheet
 from lib.store import DEMO_DB, default_url
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class Ctx:
         return t(key, self.lang, **params)
 
     @property
-    def sheet(self):
+    def sheet(self) -> Sheet:
         """The ``cases`` sheet of the schema."""
         return self.reg.schema["cases"]
 
@@ -143,15 +143,14 @@ def _seed_demo_if_empty(reg: Register, lang: str) -> None:
     with _seed_lock:
         if len(reg.load(force=True).cases):
             return
-        bar = st.progress(0.0, text=t("ui.demo.seeding", lang, cases=DEMO_CASES))
-        kwargs: dict[str, Any] = {"cases": DEMO_CASES, "seed": DEMO_SEED}
-        params = inspect.signature(seed_demo).parameters
-        if "progress" in params:
-            kwargs["progress"] = lambda done, total: bar.progress(
-                min(done / max(total, 1), 1.0), text=t("ui.demo.seeding", lang, cases=DEMO_CASES)
-            )
-        with st.spinner(t("ui.demo.seeding", lang, cases=DEMO_CASES)):
-            seed_demo(reg, LOCAL_ADMIN, **kwargs)
+        text = t("ui.demo.seeding", lang, cases=DEMO_CASES)
+        bar = st.progress(0.0, text=text)
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(min(done / max(total, 1), 1.0), text=text)
+
+        with st.spinner(text):
+            seed_demo(reg, LOCAL_ADMIN, cases=DEMO_CASES, seed=DEMO_SEED, progress=progress)
         bar.empty()
         reg.invalidate()
 

@@ -32,6 +32,9 @@ TRI_KEYS = ("instructed", "repeat")
 DATE_KEYS = ("from", "to")
 SORTS = ("urgency", "newest", "oldest", "id")
 ALL_KEYS = (*LIST_KEYS, *DATE_KEYS, *TRI_KEYS, "q", "sort")
+# Select boxes whose option labels depend on the language get one widget per language (see
+# lib.ui.shell: Streamlit's frontend would go on showing the old language's label).
+LABELLED = ("instructed", "repeat", "sort")
 UNASSIGNED = "__none__"
 
 
@@ -127,33 +130,38 @@ def _normal(query: Mapping[str, str | Sequence[str]]) -> tuple:
     )
 
 
-def _to_widgets(f: Filters) -> None:
+def wkey(name: str, lang: str) -> str:
+    """The widget key of the filter ``name`` (``f.status``, ``f.sort@zh``)."""
+    return PREFIX + name + (f"@{lang}" if name in LABELLED else "")
+
+
+def _to_widgets(f: Filters, lang: str) -> None:
     ss = st.session_state
     for k in LIST_KEYS:
-        ss[PREFIX + k] = list(f.lists.get(k, []))
-    ss[PREFIX + "from"] = f.date_from
-    ss[PREFIX + "to"] = f.date_to
+        ss[wkey(k, lang)] = list(f.lists.get(k, []))
+    ss[wkey("from", lang)] = f.date_from
+    ss[wkey("to", lang)] = f.date_to
     for k in TRI_KEYS:
-        ss[PREFIX + k] = getattr(f, k)
-    ss[PREFIX + "q"] = f.q
-    ss[PREFIX + "sort"] = f.sort
+        ss[wkey(k, lang)] = getattr(f, k)
+    ss[wkey("q", lang)] = f.q
+    ss[wkey("sort", lang)] = f.sort
 
 
-def _from_widgets() -> Filters:
+def _from_widgets(lang: str) -> Filters:
     ss = st.session_state
     return Filters(
-        lists={k: list(ss.get(PREFIX + k) or []) for k in LIST_KEYS},
-        date_from=ss.get(PREFIX + "from"),
-        date_to=ss.get(PREFIX + "to"),
-        instructed=ss.get(PREFIX + "instructed") or "",
-        repeat=ss.get(PREFIX + "repeat") or "",
-        q=ss.get(PREFIX + "q") or "",
-        sort=ss.get(PREFIX + "sort") or "urgency",
+        lists={k: list(ss.get(wkey(k, lang)) or []) for k in LIST_KEYS},
+        date_from=ss.get(wkey("from", lang)),
+        date_to=ss.get(wkey("to", lang)),
+        instructed=ss.get(wkey("instructed", lang)) or "",
+        repeat=ss.get(wkey("repeat", lang)) or "",
+        q=ss.get(wkey("q", lang)) or "",
+        sort=ss.get(wkey("sort", lang)) or "urgency",
     )
 
 
-def _clear() -> None:
-    _to_widgets(Filters(sort=st.session_state.get(PREFIX + "sort") or "urgency"))
+def _clear(lang: str) -> None:
+    _to_widgets(Filters(sort=st.session_state.get(wkey("sort", lang)) or "urgency"), lang)
 
 
 def write_address(f: Filters) -> None:
@@ -174,12 +182,12 @@ def draw(data: RegisterData, sheet: Sheet, lang: str, *, hide: Sequence[str] = (
     address = _address()
     if st.session_state.get(URL_STATE) != _normal(address):
         # The address changed from outside (first visit, bookmark, back): it wins.
-        _to_widgets(from_query(address, opts))
+        _to_widgets(from_query(address, opts), lang)
     else:
         # Choices can shrink (a unit renamed): drop stale ones before drawing.
         for k in LIST_KEYS:
-            cur = st.session_state.get(PREFIX + k) or []
-            st.session_state[PREFIX + k] = [v for v in cur if v in set(opts[k])]
+            cur = st.session_state.get(wkey(k, lang)) or []
+            st.session_state[wkey(k, lang)] = [v for v in cur if v in set(opts[k])]
 
     def fmt_list(key: str):
         if key == "status" and lang == "en":
@@ -192,7 +200,7 @@ def draw(data: RegisterData, sheet: Sheet, lang: str, *, hide: Sequence[str] = (
         return {"": t("ui.all", lang), "yes": t("ui.yes", lang), "no": t("ui.no", lang)}[v]
 
     with st.expander(
-        t("ui.filters", lang), expanded=_from_widgets().active, icon=":material/filter_list:"
+        t("ui.filters", lang), expanded=_from_widgets(lang).active, icon=":material/filter_list:"
     ):
         shown = [k for k in LIST_KEYS if k not in hide]
         cols = st.columns(3)
@@ -201,47 +209,48 @@ def draw(data: RegisterData, sheet: Sheet, lang: str, *, hide: Sequence[str] = (
                 st.multiselect(
                     t("ui.f." + k, lang),
                     opts[k],
-                    key=PREFIX + k,
+                    key=wkey(k, lang),
                     format_func=fmt_list(k),
                     placeholder=t("ui.all", lang),
                 )
         c1, c2, c3, c4 = st.columns(4)
         with c1:
             st.date_input(
-                t("ui.f.from", lang), value=None, key=PREFIX + "from", format="YYYY-MM-DD"
+                t("ui.f.from", lang), value=None, key=wkey("from", lang), format="YYYY-MM-DD"
             )
         with c2:
-            st.date_input(t("ui.f.to", lang), value=None, key=PREFIX + "to", format="YYYY-MM-DD")
+            st.date_input(t("ui.f.to", lang), value=None, key=wkey("to", lang), format="YYYY-MM-DD")
         with c3:
             st.selectbox(
                 t("ui.f.instructed", lang),
                 ["", "yes", "no"],
-                key=PREFIX + "instructed",
+                key=wkey("instructed", lang),
                 format_func=tri,
             )
         with c4:
             st.selectbox(
-                t("ui.f.repeat", lang), ["", "yes", "no"], key=PREFIX + "repeat", format_func=tri
+                t("ui.f.repeat", lang), ["", "yes", "no"], key=wkey("repeat", lang), format_func=tri
             )
         c5, c6, c7 = st.columns([2, 1, 1], vertical_alignment="bottom")
         with c5:
-            st.text_input(t("ui.f.q", lang), key=PREFIX + "q", max_chars=200)
+            st.text_input(t("ui.f.q", lang), key=wkey("q", lang), max_chars=200)
         with c6:
             st.selectbox(
                 t("ui.f.sort", lang),
                 list(SORTS),
-                key=PREFIX + "sort",
+                key=wkey("sort", lang),
                 format_func=lambda v: t("ui.sort." + v, lang),
             )
         with c7:
             st.button(
                 t("ui.f.clear", lang),
                 on_click=_clear,
+                args=(lang,),
                 key=PREFIX + "clear",
                 icon=":material/filter_alt_off:",
             )
         st.caption(t("ui.f.share", lang))
-    chosen = _from_widgets()
+    chosen = _from_widgets(lang)
     for k in hide:
         chosen.lists[k] = []
     write_address(chosen)

@@ -23,7 +23,7 @@ BUREAU = frozenset({"admin", "clerk", "supervisor", "leader"})
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page: its key (also its URL path), file, title, icon, section and roles."""
+    """One page: its key, file, title, icon, section and roles."""
 
     key: str
     path: str
@@ -36,6 +36,16 @@ class PageSpec:
     def exists(self) -> bool:
         """True when the page's file is there."""
         return (ROOT / self.path).is_file()
+
+    @property
+    def url_path(self) -> str:
+        """The page's address: its file name (``/case_detail``).
+
+        Deliberately the file's stem: on the first request after a server start Streamlit
+        may still treat ``pages/`` as an old-style pages folder, and then only addresses
+        equal to file stems are found (see :func:`lib.ui.context.take_ctx`).
+        """
+        return Path(self.path).stem
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -64,6 +74,14 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/description:",
         "ui.nav.work",
         ALL,
+    ),
+    PageSpec(
+        "reports",
+        "pages/reports.py",
+        "ui.nav.reports",
+        ":material/summarize:",
+        "ui.nav.oversight",
+        BUREAU,
     ),
     PageSpec(
         "board",
@@ -105,20 +123,39 @@ def may_open(role: str, key: str) -> bool:
     return spec is not None and role in spec.roles
 
 
-def navigation(role: str, lang: str):
-    """Build ``st.navigation`` for this role (sections by the table) and return the page."""
+def start_page(role: str) -> PageSpec | None:
+    """The page a role starts on."""
     specs = pages_for(role)
-    default = next((p for p in specs if role in p.default_for), specs[0] if specs else None)
+    return next((p for p in specs if role in p.default_for), specs[0] if specs else None)
+
+
+def navigation(role: str, lang: str):
+    """Build ``st.navigation`` for this role (sections by the table) and return the page.
+
+    Streamlit serves its default page at ``/`` only, not at its own path, so a role-dependent
+    default would make a shared ``/tracking?…`` link "not found" for the roles that start
+    there. The default is therefore a hidden page that sends each role to its start page, and
+    every real page keeps its own address for everyone.
+    """
+    specs = pages_for(role)
+    start = start_page(role)
+
+    def home() -> None:
+        if start is not None:
+            st.switch_page(start.path)
+
     sections: dict[str, list] = {}
     for p in specs:
-        page = st.Page(
-            p.path,
-            title=t(p.title, lang),
-            icon=p.icon,
-            url_path=p.key,
-            default=p is default,
-        )
+        page = st.Page(p.path, title=t(p.title, lang), icon=p.icon, url_path=p.url_path)
         sections.setdefault(t(p.section, lang), []).append(page)
+    home_page = st.Page(
+        home, title=t("ui.app_title", lang), url_path="home", default=True, visibility="hidden"
+    )
+    first = next(iter(sections.values()), None)
+    if first is None:
+        sections[""] = [home_page]
+    else:
+        first.insert(0, home_page)
     return st.navigation(sections)
 
 

@@ -56,6 +56,25 @@ def _copy(widget: str, target: str) -> None:
     st.session_state[target] = st.session_state.get(widget)
 
 
+def _switch_language() -> None:
+    """Change the language, carrying over the widgets that have one key per language.
+
+    A select box keeps showing its old option label when only the labels change (Streamlit's
+    frontend reuses the element), so widgets whose option labels are translated are keyed
+    ``…@zh`` / ``…@en``; their values move to the new language's key here.
+    """
+    ss = st.session_state
+    old, new = ss.get(LANG_KEY, "zh"), ss.get(LANG_WIDGET, "zh")
+    for key in [k for k in ss if isinstance(k, str) and k.endswith("@" + old)]:
+        ss[key[: -len(old)] + new] = ss[key]
+    ss[LANG_KEY] = new
+
+
+def lang_key(key: str, lang: str) -> str:
+    """The key of a widget whose option labels are in the user's language."""
+    return f"{key}@{lang}"
+
+
 def _refresh(reg) -> None:
     reg.invalidate()
 
@@ -74,14 +93,15 @@ def draw_sidebar(ctx: Ctx) -> None:
                 str(r["username"]): f"{user_from_row(r).label(ctx.lang)} · {r['username']}"
                 for r in rows
             }
-            ss[USER_WIDGET] = ctx.user.username
+            widget = lang_key(USER_WIDGET, ctx.lang)
+            ss[widget] = ctx.user.username
             st.selectbox(
                 ctx.t("ui.demo.user"),
                 names,
-                key=USER_WIDGET,
+                key=widget,
                 format_func=lambda u: labels.get(u, u),
                 on_change=_copy,
-                args=(USER_WIDGET, USER_KEY),
+                args=(widget, USER_KEY),
                 label_visibility="collapsed",
             )
         else:
@@ -95,8 +115,7 @@ def draw_sidebar(ctx: Ctx) -> None:
             key=LANG_WIDGET,
             format_func=LANGS.get,
             horizontal=True,
-            on_change=_copy,
-            args=(LANG_WIDGET, LANG_KEY),
+            on_change=_switch_language,
         )
         st.divider()
         kind = getattr(ctx.reg.store, "kind", "")
@@ -135,7 +154,7 @@ def _short_source(ctx: Ctx) -> str:
 
 def case_href(case_id: str) -> str:
     """The relative address of a case's detail page."""
-    return f"./{nav.BY_KEY['case'].key}?{urllib.parse.urlencode({'case': case_id})}"
+    return f"./{nav.BY_KEY['case'].url_path}?{urllib.parse.urlencode({'case': case_id})}"
 
 
 def case_link(ctx: Ctx, case_id: str, label: str | None = None, *, key: str | None = None) -> None:

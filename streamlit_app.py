@@ -1,0 +1,38 @@
+"""留言办理台账 — the portal's entry: page setup, the acting user, navigation by role.
+
+Run ``streamlit run streamlit_app.py`` (register from ``REGISTER_URL`` or the embedded file;
+the user from ``LIUYAN_USER`` until sign-in lands), or ``streamlit run streamlit_app.py --
+--demo`` for the invented demo register with a user switch. The pages a role may use come from
+one table, :data:`lib.ui.nav.PAGES`; a page whose file does not exist yet is left out.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.i18n import t
+from lib.ui import (
+    context,
+    messages,  # noqa: F401  (registers the portal's strings)
+    nav,
+)
+from lib.ui.context import current_lang
+
+st.set_page_config(
+    page_title=t("ui.app_title", current_lang()),
+    page_icon=":material/inbox:",
+    layout="wide",
+)
+
+ctx = context.begin_run()
+if ctx is None:  # no register or no user: the reason is on screen
+    st.stop()
+
+page = nav.navigation(ctx.user.role, ctx.lang)
+
+# ``/?case=GA2026-000123`` (or any page with ?case=) opens that case's detail page.
+case_id = st.query_params.get("case")
+if case_id and page.url_path != nav.BY_KEY["case"].url_path and nav.may_open(ctx.user.role, "case"):
+    st.switch_page(nav.page_path("case"), query_params={"case": case_id})
+
+page.run()

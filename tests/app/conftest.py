@@ -1,0 +1,198 @@
+"""AppTest fixtures: the real app on a fresh register per test, with a frozen date.
+
+* ``portal`` — a :class:`Portal`: a register on ``tmp_path/register.db`` (units 广安区, 岳池县,
+  市住房和城乡建设局; one account per role) that the app opens through ``REGISTER_URL``, with
+  ``LIUYAN_TODAY=2026-03-20`` so the app's clock matches the register's. ``portal.app(role)``
+  starts the app (``streamlit_app.py``) signed in as that role's account and runs it once;
+  ``portal.page(role, "pages/x.py")`` also switches to a page.
+* ``demo_portal`` — the same, on a register filled by :func:`lib.demo.seed_demo` (400 cases).
+
+Streamlit's caches live for the whole process, so they are cleared around every test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from lib.auth import User
+from lib.i18n import t
+from lib.register import Register
+from lib.store.sqlite import SQLiteStore
+from tests.conftest import UNITS, VALID_CASE, Clock
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "streamlit_app.py")
+TODAY = "2026-03-20"
+ACCOUNTS = {
+    "admin": ("admin1", "王管理", "admin", ()),
+    "clerk": ("clerk1", "李受理", "clerk", ()),
+    "handler": ("ga_handler", "赵承办", "handler", ("广安区",)),
+    "other_handler": ("yc_handler", "钱承办", "handler", ("岳池县",)),
+    "supervisor": ("sup1", "孙督办", "supervisor", ()),
+    "leader": ("boss1", "周局长", "leader", ()),
+}
+ROLES = ("admin", "clerk", "handler", "supervisor", "leader")
+PAGES = {
+    "intake": "pages/intake.py",
+    "tracking": "pages/tracking.py",
+    "case": "pages/case_detail.py",
+}
+MAY_USE = {
+    "intake": ("admin", "clerk"),
+    "tracking": ROLES,
+    "case": ROLES,
+}
+
+
+def user(role: str) -> User:
+    """The :class:`User` of a role's test account."""
+    name, display, r, units = ACCOUNTS[role]
+    return User(name, display, r, frozenset(units))
+
+
+class Portal:
+    """The app on one register: start it as a role, and reach the register behind it."""
+
+    def __init__(self, reg: Register, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.reg = reg
+        self.monkeypatch = monkeypatch
+
+    def app(self, role: str = "clerk", *, run: bool = True, **query: Any) -> AppTest:
+        """The app signed in as ``role``'s account (``query`` = address parameters)."""
+        self.monkeypatch.setenv("LIUYAN_USER", ACCOUNTS[role][0])
+        at = AppTest.from_file(APP, default_timeout=60)
+        for k, v in query.items():
+            at.query_params[k] = v
+        return at.run() if run else at
+
+    def page(self, role: str, page: str, **query: Any) -> AppTest:
+        """The app as ``role``, switched to ``page`` (a key of :data:`PAGES` or a path)."""
+        at = self.app(role)
+        assert not at.exception, at.exception
+        at.switch_page(PAGES.get(page, page))
+        for k, v in query.items():
+            at.query_params[k] = v
+        return at.run()
+
+    def intake(self, role: str = "clerk", **overrides: Any) -> str:
+        """Register a valid message directly through the service layer."""
+        return self.reg.intake(user(role), {**VALID_CASE, **overrides})
+
+    def case(self, case_id: str) -> dict[str, str]:
+        """A case as stored."""
+        row = self.reg.store.get_row("cases", case_id)
+        assert row is not None
+        return row
+
+    def history(self, case_id: str) -> list[dict[str, str]]:
+        """The case's history rows."""
+        return self.reg.history(user("admin"), case_id).to_dict("records")
+
+    def count(self, sheet: str) -> int:
+        """Rows in a sheet."""
+        return len(self.reg.store.read([sheet])[sheet])
+
+
+def _register(path: Path, clock: Clock) -> Register:
+    store = SQLiteStore(path)
+    store.init()
+    reg = Register(store, clock=clock)
+    return reg
+
+
+def _copy_db(src: Path, dst: Path) -> None:
+    """A consistent copy of a SQLite register (WAL included)."""
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+
+
+@pytest.fixture(scope="session")
+def _base_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Units and accounts, built once and copied for each test (writes are slow-ish)."""
+    path = tmp_path_factory.mktemp("base") / "register.db"
+    reg = _register(path, Clock())
+    for unit in UNITS:
+        reg.save_unit(user("admin"), unit)
+    _accounts(reg)
+    reg.store.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo register (400 invented cases) plus the test accounts, built once."""
+    from lib.demo import seed_demo
+
+    path = tmp_path_factory.mktemp("demo") / "register.db"
+    reg = _register(path, Clock())
+    seed_demo(reg, user("admin"), cases=400, seed=7, today=dt.date.fromisoformat(TODAY))
+    _accounts(reg)
+    reg.store.close()
+    return path
+
+
+def _accounts(reg: Register) -> None:
+    admin = user("admin")
+    for name, display, role, units in ACCOUNTS.values():
+        reg.save_user(admin, name, role=role, display_name=display, units=list(units))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Environment of the app under test: a register file and the frozen date."""
+    db = tmp_path / "register.db"
+    monkeypatch.setenv("REGISTER_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("LIUYAN_TODAY", TODAY)
+    monkeypatch.delenv("LIUYAN_DEMO", raising=False)
+    monkeypatch.delenv("LIUYAN_USER", raising=False)
+    return db
+
+
+@pytest.fixture
+def portal(app_env: Path, _base_db: Path, clock: Clock, monkeypatch) -> Portal:
+    _copy_db(_base_db, app_env)
+    reg = _register(app_env, clock)
+    yield Portal(reg, monkeypatch)
+    reg.store.close()
+
+
+@pytest.fixture
+def demo_portal(app_env: Path, _demo_db: Path, clock: Clock, monkeypatch) -> Portal:
+    _copy_db(_demo_db, app_env)
+    reg = _register(app_env, clock)
+    yield Portal(reg, monkeypatch)
+    reg.store.close()
+
+
+def texts(elements) -> list[str]:
+    """The text values of an element list (markdown, errors, captions …)."""
+    return [str(e.value) for e in elements]
+
+
+def no_errors(at: AppTest) -> None:
+    """The run raised nothing and showed no error box."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, texts(at.error)
+
+
+def unexpected_shown(at: AppTest) -> bool:
+    """True when the page fell back to the 'unexpected error' message."""
+    return any(t("ui.unexpected", "zh") in str(e.value) for e in at.error)

@@ -1,0 +1,137 @@
+"""The shell: who is signed in, navigation by role, language, register info, demo mode."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.i18n import t
+from lib.ui import context, nav
+from tests.app.conftest import ACCOUNTS, APP, MAY_USE, PAGES, ROLES, Portal, no_errors, texts
+
+
+def test_without_a_user_the_app_explains_and_stops(portal: Portal, monkeypatch):
+    monkeypatch.delenv("LIUYAN_USER", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any("LIUYAN_USER" in m for m in texts(at.info))
+    assert not at.title  # no page ran
+
+
+def test_an_unknown_user_is_named_in_the_notice(portal: Portal, monkeypatch):
+    monkeypatch.setenv("LIUYAN_USER", "nobody")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any("nobody" in m for m in texts(at.info))
+    assert not at.title
+
+
+def test_a_register_that_cannot_be_opened_is_an_error_not_a_traceback(portal, monkeypatch):
+    monkeypatch.setenv("REGISTER_URL", "ftp://example/register")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any("ftp://example/register" in e for e in texts(at.error))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_lands_on_its_page_and_sees_who_it_is(portal: Portal, role: str):
+    at = portal.app(role)
+    no_errors(at)
+    expected = {
+        "admin": "交办跟踪",
+        "clerk": "受理登记",
+        "handler": "交办跟踪",
+        "supervisor": "交办跟踪",  # 督办看板 until pages/board.py exists
+        "leader": "交办跟踪",
+    }
+    if nav.BY_KEY["board"].exists() and role in ("supervisor", "leader"):
+        expected[role] = t("ui.nav.board")
+    assert at.title[0].value == expected[role]
+    sidebar = " ".join(texts(at.sidebar.markdown))
+    assert ACCOUNTS[role][1] in sidebar  # display name
+    assert t("role." + ACCOUNTS[role][2]) in sidebar
+    captions = " ".join(texts(at.sidebar.caption))
+    assert "内置数据文件" in captions and "register.db" in captions
+    assert "数据读取于" in captions
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_navigation_offers_exactly_the_pages_a_role_may_use(portal: Portal, role: str):
+    at = portal.app(role)
+    for key, path in PAGES.items():
+        if role in MAY_USE[key]:
+            at.switch_page(path).run()
+            no_errors(at)
+        else:
+            with pytest.raises(ValueError):
+                at.switch_page(path)
+
+
+def test_a_page_opened_without_the_navigation_still_refuses_a_role(portal: Portal, monkeypatch):
+    monkeypatch.setenv("LIUYAN_USER", ACCOUNTS["handler"][0])
+    at = AppTest.from_file(str(nav.ROOT / "pages" / "intake.py"), default_timeout=60).run()
+    assert not at.exception
+    assert any("承办人" in e and "不能使用此页面" in e for e in texts(at.error))
+    assert not at.text_input  # no form
+
+
+def test_pages_not_written_yet_are_left_out():
+    specs = nav.pages_for("admin")
+    assert all(p.exists() for p in specs)
+    assert [p.key for p in specs][:3] == ["intake", "tracking", "case"]
+    assert "handler" not in nav.BY_KEY["intake"].roles
+
+
+def test_language_switch_to_english(portal: Portal):
+    at = portal.app("clerk")
+    at.sidebar.radio(key="ui.lang").set_value("en").run()
+    no_errors(at)
+    assert at.title[0].value == "Intake"
+    assert "Title *" in [w.label for w in at.text_input]
+    assert any("Embedded file" in c for c in texts(at.sidebar.caption))
+    # and it stays English on the next page
+    at.switch_page("pages/tracking.py").run()
+    assert at.title[0].value == "Assignment tracking"
+
+
+def test_refresh_button_reads_the_register_again(portal: Portal):
+    at = portal.app("admin")
+    portal.intake()  # written by "someone else" after the page was drawn
+    at.sidebar.button(key="ui.refresh").click().run()
+    no_errors(at)
+    assert "待交办（1）" in [tab.label for tab in at.tabs]
+
+
+def test_case_in_the_root_address_opens_the_detail_page(portal: Portal):
+    case_id = portal.intake()
+    at = portal.app("clerk", case=case_id)
+    no_errors(at)
+    assert at.title[0].value == "案件详情"
+    assert any(case_id in h.value for h in at.header)
+
+
+def test_demo_mode_seeds_an_empty_register_and_offers_a_user_switch(app_env, monkeypatch):
+    monkeypatch.setenv("LIUYAN_DEMO", "1")
+    monkeypatch.setattr(context, "DEMO_CASES", 120)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    no_errors(at)
+    assert any("演示数据" in w for w in texts(at.sidebar.warning))
+    switch = at.sidebar.selectbox(key="ui.user@zh")
+    assert switch.value == "admin"  # admins first
+    labels = " ".join(switch.options)
+    assert all(u in labels for u in ("clerk", "supervisor", "leader", "handler_gaq"))
+    reg = context.get_register()
+    assert len(reg.load().cases) == 120
+    switch.set_value("handler_gaq").run()
+    no_errors(at)
+    assert at.title[0].value == "交办跟踪"
+    assert "handler_gaq" in at.sidebar.selectbox(key="ui.user@zh").value
+    # (AppTest keeps the first run's page list; the page itself refuses the new role)
+    at.switch_page("pages/intake.py").run()
+    assert any("不能使用此页面" in e for e in texts(at.error))
+
+
+def test_demo_user_switch_is_absent_outside_demo_mode(portal: Portal):
+    at = portal.app("clerk")
+    assert not [s for s in at.sidebar.selectbox if s.key.startswith("ui.user")]
+    assert not at.sidebar.warning

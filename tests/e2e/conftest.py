@@ -1,0 +1,162 @@
+"""The served app in a real Chromium (Debian's /usr/bin/chromium; never ``playwright install``).
+
+* ``served_app`` (session) — ``streamlit run streamlit_app.py`` on a free loopback port, on a
+  fresh register (units, one account per role, a few cases), signed in as the clerk through
+  ``LIUYAN_USER``, with ``LIUYAN_TODAY=2026-03-20``; healthy when ``/_stcore/health`` answers.
+  Stopped at the end, by its own process.
+* ``browser_type_launch_args`` — pytest-playwright's launch arguments for that Chromium.
+* ``shots`` — a folder for screenshots (``LIUYAN_SHOTS`` to keep them somewhere, else tmp).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from lib.auth import User
+from lib.register import Register
+from lib.store.sqlite import SQLiteStore
+from tests.conftest import UNITS, VALID_CASE, Clock
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+ADMIN = User("admin1", "王管理", "admin")
+ACCOUNTS = (
+    ("admin1", "王管理", "admin", ()),
+    ("clerk1", "李受理", "clerk", ()),
+    ("ga_handler", "赵承办", "handler", ("广安区",)),
+    ("sup1", "孙督办", "supervisor", ()),
+    ("boss1", "周局长", "leader", ()),
+)
+
+
+def pytest_collection_modifyitems(items):
+    if not CHROMIUM.exists():
+        skip = pytest.mark.skip(reason="Chromium is not installed at /usr/bin/chromium")
+        for item in items:
+            if "tests/e2e" in str(item.fspath):
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    return {
+        "executable_path": str(CHROMIUM),
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}, "locale": "zh-CN"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+            return r.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+@dataclass
+class Served:
+    """The running app: its address and the register behind it."""
+
+    url: str
+    reg: Register
+
+
+@pytest.fixture(scope="session")
+def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("e2e")
+    db = folder / "register.db"
+    store = SQLiteStore(db)
+    store.init()
+    reg = Register(store, clock=Clock())
+    for unit in UNITS:
+        reg.save_unit(ADMIN, unit)
+    for name, display, role, units in ACCOUNTS:
+        reg.save_user(ADMIN, name, role=role, display_name=display, units=list(units))
+    reg.intake(ADMIN, dict(VALID_CASE))  # one earlier case, for context
+    port = _free_port()
+    env = {
+        **os.environ,
+        "REGISTER_URL": f"sqlite:///{db}",
+        "LIUYAN_USER": "clerk1",
+        "LIUYAN_TODAY": "2026-03-20",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("LIUYAN_DEMO", None)
+    log = (folder / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "streamlit_app.py"),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while not _healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                raise RuntimeError(
+                    "streamlit did not start:\n" + (folder / "streamlit.log").read_text()
+                )
+            time.sleep(0.2)
+        yield Served(url, reg)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        store.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("LIUYAN_SHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
