@@ -33,7 +33,7 @@ from lib.auth import (
     visible_cases,
 )
 from lib.i18n import DomainError
-from lib.schema import FieldError, Schema, Sheet, default_schema
+from lib.schema import FieldError, Schema, Sheet, default_schema, parse_date
 from lib.store.base import Changeset, ConflictError, NewId, Snapshot, Store, Update
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -418,15 +418,15 @@ class Register:
                 action=_action_label(action),
             )
 
-    def _check_day(self, label_key: str, day: dt.date | None, today: dt.date) -> dt.date:
+    def _check_day(self, label_key: str, day: dt.date | str | None) -> dt.date:
+        """A step's date: today when not given; a real date, and not after today."""
+        today = self.today()
+        if day is None or day == "":
+            return today
         f = self.schema["cases"].by_key.get(label_key)
         label = f.label("zh") if f else label_key
-        if day is None:
-            raise ValidationError([FieldError(label_key, "", "err.required", {"label": label})])
         if isinstance(day, str):
             try:
-                from lib.schema import parse_date
-
                 day = parse_date(day)
             except ValueError:
                 raise ValidationError(
@@ -579,7 +579,7 @@ class Register:
     ) -> dict[str, str]:
         """交办: send a waiting case to a handling unit."""
         require(user, "assign")  # the role first: no hints for those who may not
-        day = self._check_day("assigned_at", assigned_at or self.today(), self.today())
+        day = self._check_day("assigned_at", assigned_at)
         self._check_unit(unit)
 
         def apply(c: dict[str, Any]) -> None:
@@ -617,7 +617,7 @@ class Register:
         """改派: move a case to another unit; clears the old unit's dates, restarts the clocks."""
         require(user, "reassign")  # the role first: no hints for those who may not
         _need_reason(reason)
-        day = self._check_day("assigned_at", assigned_at or self.today(), self.today())
+        day = self._check_day("assigned_at", assigned_at)
         self._check_unit(unit)
         sheet = self.schema["cases"]
 
@@ -648,7 +648,7 @@ class Register:
     ) -> dict[str, str]:
         """受理: the unit issues its notice of acceptance (optionally meeting the petitioner)."""
         require(user, "accept")  # the role first: no hints for those who may not
-        day = self._check_day("accepted_at", accepted_at or self.today(), self.today())
+        day = self._check_day("accepted_at", accepted_at)
 
         def apply(c: dict[str, Any]) -> None:
             c["accepted_at"] = day
@@ -669,7 +669,7 @@ class Register:
         """不予受理: the unit issues a notice of non-acceptance with a reason (terminal)."""
         require(user, "reject")  # the role first: no hints for those who may not
         _need_reason(reason)
-        day = self._check_day("rejected_at", rejected_at or self.today(), self.today())
+        day = self._check_day("rejected_at", rejected_at)
 
         def apply(c: dict[str, Any]) -> None:
             c.update(rejected_at=day, reject_reason=reason)
@@ -688,7 +688,7 @@ class Register:
         """退回: the unit returns a case it should not handle, within N working days."""
         require(user, "object")  # the role first: no hints for those who may not
         _need_reason(reason)
-        day = self._check_day("returned_at", returned_at or self.today(), self.today())
+        day = self._check_day("returned_at", returned_at)
         rules = self.rules()
 
         def apply(c: dict[str, Any]) -> None:
@@ -738,7 +738,7 @@ class Register:
             raise DomainError("err.extension_range", max=rules.max_extension_days) from None
         if not 1 <= days <= rules.max_extension_days:
             raise DomainError("err.extension_range", max=rules.max_extension_days)
-        day = self._check_day("extended_at", extended_at or self.today(), self.today())
+        day = self._check_day("extended_at", extended_at)
 
         def apply(c: dict[str, Any]) -> None:
             if c.get("extension_days"):
@@ -761,7 +761,7 @@ class Register:
         if stage not in MEET_FIELDS:
             raise ValueError(f"stage must be one of {sorted(MEET_FIELDS)}")
         key = MEET_FIELDS[stage]
-        day = self._check_day(key, met_at or self.today(), self.today())
+        day = self._check_day(key, met_at)
 
         def apply(c: dict[str, Any]) -> None:
             c[key] = day
@@ -786,7 +786,7 @@ class Register:
         if not str(reply or "").strip():
             f = self.schema["cases"].field("reply")
             raise ValidationError([FieldError("reply", "", "err.required", {"label": f.label()})])
-        day = self._check_day("concluded_at", concluded_at or self.today(), self.today())
+        day = self._check_day("concluded_at", concluded_at)
 
         def apply(c: dict[str, Any]) -> None:
             c.update(concluded_at=day, reply=reply)
@@ -818,7 +818,7 @@ class Register:
                     )
                 ]
             )
-        day = self._check_day("evaluated_at", evaluated_at or self.today(), self.today())
+        day = self._check_day("evaluated_at", evaluated_at)
 
         def apply(c: dict[str, Any]) -> None:
             c.update(evaluation=evaluation, evaluated_at=day)
