@@ -10,11 +10,12 @@ is written. Reads hand out only what the user may see, with PII masked per role.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -22,19 +23,31 @@ import pandas as pd
 from lib import workflow
 from lib.auth import (
     LOCAL_ADMIN,
+    MIN_PASSWORD_LENGTH,
     User,
+    account_active,
+    burn_verify,
     can_see_case,
+    flag,
+    generate_password,
     hash_password,
+    lockout_seconds,
     mask_cases,
+    mask_history,
     mask_row,
+    password_problem,
     require,
     units_text,
     user_from_row,
+    verify_password,
     visible_cases,
+    wait_seconds,
 )
 from lib.i18n import DomainError
 from lib.schema import FieldError, Schema, Sheet, default_schema, parse_date
 from lib.store.base import Changeset, ConflictError, NewId, Snapshot, Store, Update
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TZ = "Asia/Shanghai"
 MEET_FIELDS = {"accept": "meet_accept", "handle": "meet_handle", "reply": "meet_reply"}
@@ -128,6 +141,19 @@ class RegisterData:
     def regions(self) -> list[str]:
         """Names of active county-level units (区市县), the allowed values of ``region``."""
         return _regions(self.units)
+
+
+def _with_flags(cases: pd.DataFrame, instructions: pd.DataFrame) -> pd.DataFrame:
+    """``cases`` plus ``instructed`` (has a 批示) and ``repeats`` (how many repeat it)."""
+    cases = cases.copy()
+    if not len(cases):
+        cases["instructed"] = pd.Series(dtype=bool)
+        cases["repeats"] = pd.Series(dtype="int64")
+        return cases
+    cases["instructed"] = cases["case_id"].isin(instructions["case_id"])
+    counts = cases.loc[cases["repeat_of"] != "", "repeat_of"].value_counts()
+    cases["repeats"] = cases["case_id"].map(counts).fillna(0).astype("int64")
+    return cases
 
 
 def _now_iso(now: dt.datetime) -> str:
@@ -236,18 +262,9 @@ class Register:
             frames[name] = s[name].typed_frame(raw)
         settings = self._settings_from(frames["settings"])
         rules = workflow.Rules.from_settings(settings)
-        cases = frames["cases"]
+        cases = _with_flags(frames["cases"], frames["instructions"])
         instr = frames["instructions"]
         sup = frames["supervisions"]
-        cases["instructed"] = cases["case_id"].isin(instr["case_id"]) if len(cases) else False
-        cases["repeats"] = (
-            cases["case_id"]
-            .map(cases.loc[cases["repeat_of"] != "", "repeat_of"].value_counts())
-            .fillna(0)
-            .astype("int64")
-            if len(cases)
-            else 0
-        )
         return RegisterData(
             snapshot=snap,
             cases=cases,
@@ -362,13 +379,13 @@ class Register:
             "history",
             self._history_row(user, now, "", "export", sheet_name, "", f"{len(frame)} rows"),
         )
-        self.store.commit(cs)
+        self._commit(cs)
         return frame.reset_index(drop=True)
 
     def find_user(self, username: str) -> User:
         """The active user ``username`` (for ``--as`` and sign-in)."""
         row = self.store.get_row("users", username)
-        if row is None or str(row.get("active", "TRUE")).upper() == "FALSE":
+        if not account_active(row):  # unreadable 'active' or role: refused too
             raise DomainError("err.unknown_user", username=username)
         return user_from_row(row)
 
@@ -388,10 +405,110 @@ class Register:
         }
 
     def _commit(self, changes: Changeset) -> dict[NewId, str]:
+        """Write through the store, then bring the cached snapshot up to date.
+
+        When nothing but this commit changed the register since the snapshot was read, the
+        snapshot is patched with the rows just written (milliseconds) instead of being read
+        again (seconds on a large register); otherwise it is dropped and read afresh.
+        """
+        with self._lock:
+            cached = self._cache
         try:
-            return self.store.commit(changes)
-        finally:
+            allocated = self.store.commit(changes)
+        except BaseException:
             self.invalidate()
+            raise
+        patched = None
+        try:
+            patched = self._patched(cached, changes)
+        except Exception:  # a patch is an optimisation: never let it break a write
+            log.exception("snapshot patch failed; reading the register again")
+        with self._lock:
+            self._cache = patched
+            self._meta_cache = None
+        return allocated
+
+    _PATCHABLE = frozenset({"cases", "instructions", "supervisions", "history"})
+
+    def _patched(
+        self, cached: tuple[Any, float, RegisterData] | None, changes: Changeset
+    ) -> tuple[Any, float, RegisterData] | None:
+        """The cached snapshot with ``changes`` applied, or None when it must be re-read."""
+        if cached is None:
+            return None
+        sheets = {u.sheet for u in changes.updates} | set(changes.appends)
+        if not sheets <= self._PATCHABLE:
+            return None  # units, users, settings: rare, and they change the rules
+        c_token, c_time, data = cached
+        token = self._token()
+        last_commit = getattr(self.store, "last_commit", None)
+        if token is not None:
+            # Patch only when our commit is the one and only commit since the read.
+            mine = last_commit() if last_commit else None
+            if not (
+                isinstance(c_token, tuple)
+                and isinstance(token, tuple)
+                and mine is not None
+                and token[1] == mine == c_token[1] + 1
+            ):
+                return None
+        frames = dict(data.snapshot.frames)
+        typed = {
+            "cases": data.cases.drop(columns=["instructed", "repeats"], errors="ignore"),
+            "instructions": data.instructions,
+            "supervisions": data.supervisions,
+        }
+        for upd in changes.updates:
+            sheet = self.schema[upd.sheet]
+            raw, tf = frames[upd.sheet], typed[upd.sheet]
+            hit = (raw[sheet.key] == upd.key).to_numpy()
+            if hit.sum() != 1 or not (tf[sheet.key] == upd.key).to_numpy().any():
+                return None
+            cols = [k for k in upd.changes if k in raw.columns and k in tf.columns]
+            if len(cols) != len(upd.changes):
+                return None
+            raw = raw.copy()
+            raw.loc[hit, cols] = [str(upd.changes[k]) for k in cols]
+            one = sheet.typed_frame(raw.loc[hit])
+            tf = tf.copy()
+            tf_hit = (tf[sheet.key] == upd.key).to_numpy()
+            for k in cols:
+                tf.loc[tf_hit, k] = one[k].to_numpy()
+            frames[upd.sheet], typed[upd.sheet] = raw, tf
+        for name, rows in changes.appends.items():
+            if name == "history" or not rows:
+                continue
+            sheet = self.schema[name]
+            new_raw = pd.DataFrame(
+                [{k: str(r.get(k, "") or "") for k in sheet.keys} for r in rows], dtype=object
+            )
+            new_raw.insert(0, "_row", None)
+            raw = frames[name]
+            frames[name] = pd.concat(
+                [raw, new_raw.reindex(columns=raw.columns, fill_value="")], ignore_index=True
+            )
+            new_typed = sheet.typed_frame(new_raw)
+            tf = typed[name]
+            typed[name] = (
+                pd.concat([tf, new_typed.reindex(columns=tf.columns)], ignore_index=True)
+                if len(tf)
+                else new_typed
+            )
+        snap = Snapshot(
+            frames, dt.datetime.now(dt.UTC), data.snapshot.source, data.snapshot.problems
+        )
+        new = RegisterData(
+            snapshot=snap,
+            cases=_with_flags(typed["cases"], typed["instructions"]),
+            units=data.units,
+            instructions=typed["instructions"],
+            supervisions=typed["supervisions"],
+            users=data.users,
+            settings=data.settings,
+            rules=data.rules,
+        )
+        # Without a change token the age still counts from the last real read.
+        return (token, c_time if token is None else time.monotonic(), new)
 
     def _current(self, user: User, action: str, case_id: str, version: int | None):
         row = self.store.get_row("cases", case_id)
@@ -1108,6 +1225,8 @@ class Register:
             values["units"] = units_text(units)
         if password is not None:
             values["password_hash"] = hash_password(password)
+            values["failed_count"] = 0  # a new password lifts any wait after failed sign-ins
+            values["locked_until"] = ""
         if active is not None:
             values["active"] = active
         if must_change_password is not None:
@@ -1123,6 +1242,359 @@ class Register:
                 )
         row = self.upsert_row(user, "users", values, action="manage_users")
         return {k: v for k, v in row.items() if k != "password_hash"}
+
+    # -- sign-in, passwords and the audit log (SPEC §1; the rules are in lib.auth) ---------
+    #
+    # Sign-in bookkeeping runs on the real clock, not the register's business clock: a
+    # frozen date (LIUYAN_TODAY) must not freeze a lockout. Every attempt lands in
+    # ``history``: ``signin``, ``signin_failed`` (field: password or sso; new: why),
+    # ``signin_locked`` (an attempt while the account waits), ``signout`` / ``timeout``.
+
+    def _wall_now(self, now: dt.datetime | None) -> dt.datetime:
+        tz = self.now().tzinfo
+        base = now or dt.datetime.now(dt.UTC)
+        if base.tzinfo is None:
+            base = base.replace(tzinfo=tz)
+        return base.astimezone(tz)
+
+    def _event(
+        self, username: str, now: dt.datetime, action: str, fld: str = "", new: str = ""
+    ) -> dict[str, Any]:
+        return self._history_row(User(username, username, ""), now, "", action, fld, "", new)
+
+    def _ghosts(self) -> dict[str, tuple[int, dt.datetime | None]]:
+        """Failed sign-ins of names that are not accounts (kept in memory, per process), so
+        that they wait exactly as a real account would: the answer never tells which is which."""
+        ghosts = getattr(self, "_ghost_failures", None)
+        if ghosts is None:
+            ghosts = self._ghost_failures = {}
+        return ghosts
+
+    def _failures(self, name: str, row: Mapping[str, Any] | None) -> tuple[int, dt.datetime | None]:
+        if row is None:
+            return self._ghosts().get(name, (0, None))
+        count = _int(row.get("failed_count"))
+        raw = str(row.get("locked_until") or "").strip()
+        try:
+            until = dt.datetime.fromisoformat(raw) if raw else None
+        except ValueError:
+            until = None
+        if until is not None and until.tzinfo is None:
+            until = until.replace(tzinfo=self.now().tzinfo)
+        return count, until
+
+    def _fail(
+        self,
+        name: str,
+        row: Mapping[str, Any] | None,
+        now: dt.datetime,
+        why: str,
+        *,
+        fld: str = "password",
+        action: str = "signin_failed",
+    ) -> DomainError:
+        """Count one failure (and maybe start a wait); returns the error to raise."""
+        count, _ = self._failures(name, row)
+        count += 1
+        wait = lockout_seconds(count)
+        until = now + dt.timedelta(seconds=wait) if wait else None
+        cs = Changeset()
+        if row is None:
+            ghosts = self._ghosts()
+            ghosts.pop(name, None)
+            ghosts[name] = (count, until)
+            while len(ghosts) > 10_000:  # bounded: forget the oldest
+                ghosts.pop(next(iter(ghosts)))
+        else:
+            version = _int(row.get("version"))
+            changes = {
+                "failed_count": str(count),
+                "locked_until": _now_iso(until) if until else "",
+                "version": str(version + 1),
+            }
+            cs.updates.append(Update("users", name, changes, expected_version=version))
+        note = f"{why}; {count}" + (f"; wait {wait}s" if wait else "")
+        cs.append("history", self._event(name, now, action, fld, note))
+        self._commit(cs)
+        if wait:
+            return DomainError("err.signin_wait", seconds=wait)
+        return DomainError("err.signin_failed")
+
+    def _check_wait(self, name: str, row: Mapping[str, Any] | None, now: dt.datetime) -> None:
+        _, until = self._failures(name, row)
+        wait = wait_seconds(until, now)
+        if wait:
+            cs = Changeset()
+            cs.append("history", self._event(name, now, "signin_locked", "password", f"{wait}s"))
+            self._commit(cs)
+            raise DomainError("err.signin_wait", seconds=wait)
+
+    def authenticate(self, username: str, password: str, *, now: dt.datetime | None = None) -> User:
+        """Sign in with a password; returns the account's :class:`User`.
+
+        Refusals never tell whether the account exists: a wrong password and an unknown
+        name give the same message after the same work (one scrypt), and both wait after
+        :data:`lib.auth.FREE_FAILURES` failures in a row (:func:`lib.auth.lockout_seconds`).
+        Only someone who typed the right password learns that the account is disabled.
+        """
+        name = _clean_name(username)
+        now = self._wall_now(now)
+        for attempt in range(3):
+            row = self.store.get_row("users", name) if name else None
+            try:
+                return self._authenticate(name, password, row, now)
+            except ConflictError:  # the row changed meanwhile (another sign-in): read again
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _authenticate(
+        self, name: str, password: str, row: Mapping[str, Any] | None, now: dt.datetime
+    ) -> User:
+        self._check_wait(name, row, now)
+        stored = str((row or {}).get("password_hash") or "")
+        if stored:
+            ok = verify_password(password or "", stored)
+        else:
+            burn_verify(password or "")
+            ok = False
+        if not ok:
+            why = "wrong_password" if stored else ("unknown" if row is None else "no_password")
+            raise self._fail(name, row, now, why)
+        assert row is not None
+        if not account_active(row):
+            cs = Changeset()
+            cs.append("history", self._event(name, now, "signin_failed", "password", "disabled"))
+            self._commit(cs)
+            raise DomainError("err.signin_disabled")
+        self._signed_in(row, now, "password")
+        return user_from_row(row)
+
+    def _signed_in(self, row: Mapping[str, Any], now: dt.datetime, how: str) -> None:
+        name = str(row["username"])
+        version = _int(row.get("version"))
+        changes = {"failed_count": "0", "locked_until": "", "last_sign_in": _now_iso(now)}
+        changes["version"] = str(version + 1)
+        cs = Changeset()
+        cs.updates.append(Update("users", name, changes, expected_version=version))
+        cs.append("history", self._event(name, now, "signin", how))
+        self._commit(cs)
+
+    def authenticate_sso(
+        self, email: str, *, verified: bool | None = None, now: dt.datetime | None = None
+    ) -> User:
+        """Sign in through single sign-on: the active account whose ``email`` matches.
+
+        The identity provider has checked who it is; this decides what they may do. An
+        email no account has (or only a disabled one, or several) is refused politely and
+        the attempt is logged. ``verified=False`` (the provider's ``email_verified`` claim)
+        is refused too.
+        """
+        now = self._wall_now(now)
+        shown = _clean_name(email, 200)
+        wanted = shown.casefold()
+        if verified is False:
+            cs = Changeset()
+            cs.append("history", self._event(shown, now, "signin_failed", "sso", "unverified"))
+            self._commit(cs)
+            raise DomainError("err.sso_unverified", email=shown)
+        users = self.store.read(["users"])["users"]
+        rows = []
+        if wanted and len(users) and "email" in users:
+            emails = users["email"].fillna("").astype(str).str.strip().str.casefold()
+            rows = [r for r in users[emails == wanted].to_dict("records") if account_active(r)]
+        if len(rows) != 1:
+            why = "unknown" if not rows else "ambiguous"
+            cs = Changeset()
+            cs.append("history", self._event(shown, now, "signin_failed", "sso", why))
+            self._commit(cs)
+            raise DomainError("err.sso_unknown", email=shown)
+        for attempt in range(3):
+            row = self.store.get_row("users", str(rows[0]["username"]))
+            if not account_active(row):
+                raise DomainError("err.sso_unknown", email=shown)
+            try:
+                self._signed_in(row, now, "sso")
+                break
+            except ConflictError:
+                if attempt == 2:
+                    raise
+        return replace(user_from_row(row), must_change_password=False)
+
+    def sign_out(
+        self, user: User, *, reason: str = "signout", now: dt.datetime | None = None
+    ) -> None:
+        """Record that ``user`` signed out (``reason``: ``signout`` or ``timeout``)."""
+        action = "timeout" if reason == "timeout" else "signout"
+        cs = Changeset()
+        cs.append("history", self._event(user.username, self._wall_now(now), action))
+        self._commit(cs)
+
+    def change_password(
+        self,
+        user: User,
+        new_password: str,
+        *,
+        current: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> None:
+        """Change one's own password. ``current`` is required unless the account still has a
+        one-time password (the forced change right after signing in with it). A wrong current
+        password counts as a failed sign-in."""
+        now = self._wall_now(now)
+        name = user.username
+        row = self.store.get_row("users", name)
+        if not account_active(row):
+            raise DomainError("err.unknown_user", username=name)
+        assert row is not None
+        stored = str(row.get("password_hash") or "")
+        must = flag(row.get("must_change_password"), default=False)
+        if current is not None or not must:
+            self._check_wait(name, row, now)
+            if not stored or not verify_password(current or "", stored):
+                err = self._fail(name, row, now, "wrong_password", action="change_password_failed")
+                if err.key == "err.signin_failed":
+                    err = DomainError("err.password_wrong")
+                raise err
+            row = self.store.get_row("users", name) or row
+        problem = password_problem(new_password, name, stored)
+        if problem:
+            raise DomainError(problem, min=MIN_PASSWORD_LENGTH)
+        version = _int(row.get("version"))
+        changes = {
+            "password_hash": hash_password(new_password),
+            "must_change_password": "FALSE",
+            "failed_count": "0",
+            "locked_until": "",
+            "version": str(version + 1),
+        }
+        cs = Changeset()
+        cs.updates.append(Update("users", name, changes, expected_version=version))
+        cs.append(
+            "history",
+            self._history_row(
+                user, now, "", "change_password", f"users.{name}.password_hash", "***", "***"
+            ),
+        )
+        self._commit(cs)
+
+    def reset_password(self, user: User, username: str, *, password: str | None = None) -> str:
+        """An administrator gives ``username`` a new one-time password (returned; to be changed
+        at the next sign-in) and lifts any wait after failed sign-ins."""
+        require(user, "reset_password")
+        if self.store.get_row("users", username) is None:
+            raise DomainError("err.unknown_user", username=username)
+        new = password or generate_password()
+        values = {
+            "username": username,
+            "password_hash": hash_password(new),
+            "must_change_password": True,
+            "failed_count": 0,
+            "locked_until": "",
+        }
+        self.upsert_row(user, "users", values, action="reset_password")
+        return new
+
+    def ensure_first_admin(
+        self, *, password: str | None = None, username: str = "admin", email: str = ""
+    ) -> str | None:
+        """On a register without any account, create an administrator with a one-time
+        password (``password``, else a generated one), to be changed at the first sign-in.
+        Returns that password, or None when there were accounts already. Attributed in
+        ``history`` to the local administrator (whoever started the server)."""
+        with _BOOTSTRAP_LOCK:
+            if len(self.store.read(["users"])["users"]):
+                return None
+            new = password or generate_password()
+            self.save_user(
+                LOCAL_ADMIN,
+                username,
+                role="admin",
+                display_name="系统管理员",
+                password=new,
+                must_change_password=True,
+                active=True,
+                email=email or None,
+            )
+            return new
+
+    def audit_log(
+        self,
+        user: User,
+        *,
+        username: str | Sequence[str] | None = None,
+        case_id: str | None = None,
+        action: str | Sequence[str] | None = None,
+        date_from: dt.date | str | None = None,
+        date_to: dt.date | str | None = None,
+    ) -> pd.DataFrame:
+        """The ``history`` rows, newest first, filtered (user, case id — part of one is
+        enough —, action, dates inclusive); personal data in old/new values masked as the
+        user would see it on the case. Administrators and supervisors only."""
+        require(user, "audit")
+        keys = self.schema["history"].keys
+        frame = self.store.read(["history"])["history"]
+        for k in keys:
+            if k not in frame.columns:
+                frame[k] = ""
+        order = "_row" if "_row" in frame.columns else None
+        frame = frame[[*keys, *([order] if order else [])]].fillna("").astype(str)
+        if not user.sees_all:
+            mine = set(visible_cases(user, self.load().cases)["case_id"])
+            frame = frame[frame["case_id"].isin(mine)]
+        if username:
+            names = [username] if isinstance(username, str) else list(username)
+            frame = frame[frame["user"].isin(names)]
+        if case_id and case_id.strip():
+            frame = frame[frame["case_id"].str.contains(case_id.strip(), case=False, regex=False)]
+        if action:
+            acts = [action] if isinstance(action, str) else list(action)
+            frame = frame[frame["action"].isin(acts)]
+        day = frame["timestamp"].str.slice(0, 10)
+        if date_from:
+            frame = frame[day >= _iso_day(date_from)]
+            day = frame["timestamp"].str.slice(0, 10)
+        if date_to:
+            frame = frame[day <= _iso_day(date_to)]
+        if order:
+            frame = frame.assign(_n=pd.to_numeric(frame[order], errors="coerce"))
+            frame = frame.sort_values(["timestamp", "_n"], ascending=False, kind="stable")
+        else:
+            frame = frame.iloc[::-1].sort_values("timestamp", ascending=False, kind="stable")
+        frame = frame[keys].reset_index(drop=True)
+        return mask_history(user, frame, self.load().cases, self.schema["cases"])
+
+    def log_export(self, user: User, what: str, *, rows: int | None = None, note: str = "") -> None:
+        """Record in ``history`` that ``user`` exported something that is not a sheet (a
+        bulletin, a report, the digest): for downloads built from what the user already sees.
+        Sheet exports are logged by :meth:`export_rows` itself."""
+        require(user, "export")
+        text = note or (f"{rows} rows" if rows is not None else "")
+        cs = Changeset()
+        cs.append("history", self._history_row(user, self.now(), "", "export", what, "", text))
+        self._commit(cs)
+
+    def export_audit(self, user: User, **filters: Any) -> pd.DataFrame:
+        """:meth:`audit_log` for export: the same rows, and the export itself is logged."""
+        frame = self.audit_log(user, **filters)
+        cs = Changeset()
+        note = f"{len(frame)} rows"
+        cs.append("history", self._history_row(user, self.now(), "", "export", "history", "", note))
+        self._commit(cs)
+        return frame
+
+
+_BOOTSTRAP_LOCK = threading.Lock()
+
+
+def _clean_name(text: Any, limit: int = 64) -> str:
+    """A typed user name or email as history may record it: trimmed, printable, bounded."""
+    s = "".join(c for c in str(text or "").strip() if c.isprintable())
+    return s[:limit]
+
+
+def _iso_day(day: dt.date | str) -> str:
+    return day.isoformat() if isinstance(day, dt.date) else parse_date(day).isoformat()
 
 
 def _int(v: Any) -> int:

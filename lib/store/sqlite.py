@@ -33,6 +33,8 @@ from lib.store.base import (
 )
 
 SEQUENCES = "_sequences"
+# A row of _sequences counting commits, so a reader can tell "only my commit happened".
+COMMITS = "__commits__"
 BUSY_TIMEOUT_S = 30.0
 
 
@@ -53,6 +55,7 @@ class SQLiteStore:
         self._columns: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._watch: sqlite3.Connection | None = None
+        self._local = threading.local()
 
     # -- connections ---------------------------------------------------------------------
 
@@ -210,11 +213,24 @@ class SQLiteStore:
                     if rows:
                         resolve_new_ids(rows, allocated)
                         self._insert(con, sheet, rows)
+                con.execute(
+                    f'INSERT INTO {_q(SEQUENCES)} ("prefix", "last_value") VALUES (?, 1) '
+                    'ON CONFLICT ("prefix") DO UPDATE SET "last_value" = "last_value" + 1',
+                    (COMMITS,),
+                )
+                (count,) = con.execute(
+                    f'SELECT "last_value" FROM {_q(SEQUENCES)} WHERE "prefix" = ?', (COMMITS,)
+                ).fetchone()
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+        self._local.last_commit = int(count)
         return allocated
+
+    def last_commit(self) -> int | None:
+        """The commit count right after this thread's last commit (see :meth:`change_token`)."""
+        return getattr(self._local, "last_commit", None)
 
     # -- internals -----------------------------------------------------------------------
 
@@ -304,18 +320,28 @@ class SQLiteStore:
             key = self.schema[sheet].key if sheet in self.schema.sheets else "?"
             raise StoreError(f"{sheet} 中“{key}”重复：{exc}") from exc
 
-    def change_token(self) -> int | None:
-        """A number that changes whenever any connection (any process) commits.
+    def change_token(self) -> tuple[int, int] | None:
+        """A value that changes whenever any connection (any process) commits.
 
-        ``PRAGMA data_version`` on one long-lived connection: cheap enough to ask on every
-        page run, so cached snapshots are reused until the register really changes.
+        ``(PRAGMA data_version, commit count)`` on one long-lived connection: cheap enough to
+        ask on every page run, so cached snapshots are reused until the register really
+        changes. The commit count (bumped by every :meth:`commit`) lets the register tell that
+        nothing but its own commit happened since it read, and patch its snapshot instead of
+        reading everything again.
         """
         if not self.path.exists():
             return None
         with self._lock:
             if self._watch is None:
                 self._watch = sqlite3.connect(self.path, check_same_thread=False)
-            return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+            version = int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+            try:
+                row = self._watch.execute(
+                    f'SELECT "last_value" FROM {_q(SEQUENCES)} WHERE "prefix" = ?', (COMMITS,)
+                ).fetchone()
+            except sqlite3.OperationalError:  # not initialised yet
+                row = None
+        return (version, int(row[0]) if row else 0)
 
     def close(self) -> None:
         """Close the change watcher; nothing else stays open between calls."""

@@ -116,9 +116,7 @@ def test_a_service_action_through_the_register(store, emulator, clock, admin, cl
     assert calls(emulator) == {"values.batchGet": 2, "values.batchUpdate": 1, "values.append": 1}
 
 
-def test_the_register_re_reads_only_after_its_writes_or_when_stale(
-    store, emulator, clock, admin, clerk
-):
+def test_the_register_re_reads_only_when_stale(store, emulator, clock, admin, clerk):
     reg = Register(store, clock=clock)
     reg.max_age_s = 30
     reg.save_unit(admin, {"name": "广安区", "kind": "区市县"})
@@ -129,8 +127,13 @@ def test_the_register_re_reads_only_after_its_writes_or_when_stale(
         reg.load()
     assert calls(emulator) == {}
 
-    reg.intake(clerk, _valid_case())
+    case_id = reg.intake(clerk, _valid_case())
     emulator.reset_counts()
+    data = reg.load()
+    assert calls(emulator) == {}, "the app's own write is patched into the snapshot"
+    assert case_id in set(data.cases["case_id"])
+
+    reg.max_age_s = 0  # others' edits show once the snapshot is older than stale_seconds
     reg.load()
     assert calls(emulator) == {"values.batchGet": 1}
 

@@ -1,0 +1,143 @@
+"""The register's cached snapshot: reused until something changes, patched after its own writes.
+
+A page run reads one snapshot. After the app's own action the snapshot is patched with the rows
+just written instead of read again (on a large register a full read takes seconds); the patched
+snapshot must be exactly what a fresh read gives. When anyone else wrote in between, the
+register reads everything again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from lib.register import Register
+from lib.store.sqlite import SQLiteStore
+
+
+class CountingStore(SQLiteStore):
+    """A SQLite store that counts full reads (a snapshot of every sheet)."""
+
+    reads = 0
+
+    def read(self, sheets=None):
+        if sheets is None:
+            CountingStore.reads += 1
+        return super().read(sheets)
+
+
+@pytest.fixture
+def reg(tmp_path, clock, admin, intake_case):
+    store = CountingStore(tmp_path / "counted.db")
+    store.init()
+    r = Register(store, clock=clock)
+    for unit in ({"name": "广安区", "kind": "区市县"}, {"name": "岳池县", "kind": "区市县"}):
+        r.save_unit(admin, unit)
+    yield r
+    store.close()
+
+
+def fresh(reg: Register):
+    """What a new register on the same file reads."""
+    return Register(SQLiteStore(reg.store.path), clock=reg._clock).load()
+
+
+def assert_same(a, b):
+    for name in ("cases", "instructions", "supervisions"):
+        left = getattr(a, name).drop(columns=["_row"]).reset_index(drop=True)
+        right = getattr(b, name).drop(columns=["_row"]).reset_index(drop=True)
+        pdt.assert_frame_equal(left, right, check_dtype=True, obj=name)
+
+
+VALID = {
+    "channel": "人民网领导留言板",
+    "received_at": "2026-03-02",
+    "petitioner": "张三",
+    "phone": "013800138000",
+    "region": "广安区",
+    "domain": "城建",
+    "type": "投诉",
+    "title": "小区电梯长期停运",
+    "content": "电梯停运两个月。",
+}
+
+
+def test_own_actions_patch_the_snapshot_without_reading_it_again(reg, admin, clerk, handler):
+    first = reg.intake(clerk, VALID)
+    reg.load()
+    reads = CountingStore.reads
+
+    second = reg.intake(clerk, {**VALID, "title": "路灯不亮", "repeat_of": first})
+    reg.assign(clerk, first, unit="广安区", assigned_at="2026-03-03")
+    reg.accept(handler, first, accepted_at="2026-03-05")
+    reg.extend(handler, first, days=10, reason="需要协调")
+    reg.instruct(clerk, first, leader="市长", text="请抓紧办理")
+    reg.supervise(clerk, first, kind="电话督办", note="催办")
+    reg.export_rows(admin, "cases")
+    data = reg.load()
+
+    assert CountingStore.reads == reads, "no full read after the app's own writes"
+    case = data.cases.set_index("case_id").loc[first]
+    assert case["status"] == "办理中"
+    assert case["extension_days"] == 10
+    assert bool(case["instructed"]) and case["repeats"] == 1
+    assert second in set(data.cases["case_id"])
+    assert_same(data, fresh(reg))
+
+
+def test_a_write_by_another_process_forces_a_full_read(reg, clerk):
+    cid = reg.intake(clerk, VALID)
+    reg.load()
+    # Someone else (another process) changes the register...
+    other = Register(SQLiteStore(reg.store.path), clock=reg._clock)
+    other.assign(clerk, cid, unit="岳池县", assigned_at="2026-03-03")
+    # ...and then we write too: our patch must not hide their change.
+    reg.instruct(clerk, cid, leader="市长", text="阅")
+    reads = CountingStore.reads
+    data = reg.load()
+
+    assert CountingStore.reads == reads + 1
+    assert data.cases.set_index("case_id").loc[cid, "unit"] == "岳池县"
+    assert_same(data, fresh(reg))
+
+
+def test_a_hand_edit_of_the_file_is_noticed(reg, clerk):
+    cid = reg.intake(clerk, VALID)
+    reg.load()
+    con = sqlite3.connect(reg.store.path)
+    con.execute("UPDATE cases SET title = '手工修改' WHERE case_id = ?", (cid,))
+    con.commit()
+    con.close()
+
+    assert reg.load().cases["title"].tolist() == ["手工修改"]
+
+
+def test_unit_and_setting_changes_are_read_again(reg, admin):
+    reg.load()
+    reg.save_unit(admin, {"name": "邻水县", "kind": "区市县"})
+    reg.set_setting(admin, "accept_days", "10")
+    data = reg.load()
+    assert "邻水县" in data.regions()
+    assert data.rules.accept_days == 10
+
+
+def test_a_failed_write_leaves_a_correct_snapshot(reg, clerk, handler):
+    cid = reg.intake(clerk, VALID)
+    reg.assign(clerk, cid, unit="广安区", assigned_at="2026-03-03")
+    reg.load()
+    with pytest.raises(Exception):
+        reg.accept(handler, cid, accepted_at="2026-03-05", version=1)  # stale
+    data = reg.load()
+    assert data.cases.set_index("case_id").loc[cid, "status"] == "已交办"
+    assert_same(data, fresh(reg))
+
+
+def test_patched_types_match_a_fresh_read_on_an_empty_register(reg, clerk):
+    reg.load()
+    reg.intake(clerk, VALID)
+    data = reg.load()
+    assert isinstance(data.cases, pd.DataFrame) and len(data.cases) == 1
+    assert_same(data, fresh(reg))
