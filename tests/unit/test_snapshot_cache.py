@@ -15,6 +15,7 @@ import pandas.testing as pdt
 import pytest
 
 from lib.register import Register
+from lib.store.base import ConflictError
 from lib.store.sqlite import SQLiteStore
 
 
@@ -128,7 +129,7 @@ def test_a_failed_write_leaves_a_correct_snapshot(reg, clerk, handler):
     cid = reg.intake(clerk, VALID)
     reg.assign(clerk, cid, unit="广安区", assigned_at="2026-03-03")
     reg.load()
-    with pytest.raises(Exception):
+    with pytest.raises(ConflictError):
         reg.accept(handler, cid, accepted_at="2026-03-05", version=1)  # stale
     data = reg.load()
     assert data.cases.set_index("case_id").loc[cid, "status"] == "已交办"
