@@ -1,8 +1,9 @@
 """留言办理台账 — the portal's entry: page setup, the acting user, navigation by role.
 
-Run ``streamlit run streamlit_app.py`` (register from ``REGISTER_URL`` or the embedded file;
-the user from ``LIUYAN_USER`` until sign-in lands), or ``streamlit run streamlit_app.py --
---demo`` for the invented demo register with a user switch. The pages a role may use come from
+Run ``streamlit run streamlit_app.py`` (register from ``REGISTER_URL`` or the embedded file),
+or ``streamlit run streamlit_app.py -- --demo`` for the invented demo register. Everyone signs
+in first (:mod:`lib.ui.signin`); until then every address shows the sign-in form, and keeps
+the address so that the page asked for opens afterwards. The pages a role may use come from
 one table, :data:`lib.ui.nav.PAGES`; a page whose file does not exist yet is left out.
 """
 
@@ -25,7 +26,10 @@ st.set_page_config(
 )
 
 ctx = context.begin_run()
-if ctx is None:  # no register or no user: the reason is on screen
+if ctx is None:  # the register cannot be used: the reason is on screen
+    st.stop()
+if isinstance(ctx, context.Gate):  # sign in (or change a one-time password) first
+    nav.gate_navigation(ctx.draw, ctx.lang).run()
     st.stop()
 
 page = nav.navigation(ctx.user.role, ctx.lang)

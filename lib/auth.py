@@ -3,21 +3,35 @@
 The service layer calls :func:`require` before every action and :func:`visible_cases` /
 :func:`mask_cases` before handing data out, so no page, export, URL or CLI flag can get around
 the rules.
+
+Sign-in rules live here too, as pure functions the service layer applies
+(:meth:`lib.register.Register.authenticate`):
+
+* Passwords are stored as salted scrypt hashes (``scrypt$n$r$p$salt$hash``) and compared with
+  :func:`hmac.compare_digest`. A sign-in for an account that does not exist still runs scrypt
+  once (against a dummy hash), so the time taken does not tell whether the account exists.
+* After :data:`FREE_FAILURES` failed sign-ins in a row, an account waits
+  :func:`lockout_seconds` before the next try: 30 s after the 5th failure, doubling with each
+  further failure, at most 30 minutes. A success (or an administrator's reset) clears it.
+* A new password has at least :data:`MIN_PASSWORD_LENGTH` characters, is not the username and
+  is not the password it replaces (:func:`password_problem`).
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import os
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from lib.i18n import DomainError, t
+from lib.i18n import DomainError, register_messages, t
 from lib.schema import Sheet
 
 ROLES = ("admin", "clerk", "handler", "supervisor", "leader")
@@ -47,6 +61,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "init": frozenset({"admin"}),
     "seed": frozenset({"admin"}),
     "migrate": frozenset({"admin"}),
+    "reset_password": frozenset({"admin"}),
+    "audit": frozenset({"admin", "supervisor"}),
 }
 # Actions a handler may take only on cases of their own units.
 UNIT_SCOPED = frozenset({"accept", "reject", "object", "extend", "meet", "reply"})
@@ -61,6 +77,8 @@ class User:
     display_name: str
     role: str
     units: frozenset[str] = field(default_factory=frozenset)
+    # Set at sign-in when the account still has a one-time password (not part of identity).
+    must_change_password: bool = field(default=False, compare=False)
 
     def label(self, lang: str = "zh") -> str:
         """``张三（受理员）``."""
@@ -181,7 +199,7 @@ def mask_row(user: User, case: Mapping[str, Any], sheet: Sheet) -> dict[str, Any
 
 
 def user_from_row(row: Mapping[str, Any]) -> User:
-    """A :class:`User` from a ``users`` sheet row (text values)."""
+    """A :class:`User` from a ``users`` sheet row (text or typed values)."""
     units = frozenset(
         u.strip() for u in str(row.get("units") or "").replace("，", ",").split(",") if u.strip()
     )
@@ -190,7 +208,39 @@ def user_from_row(row: Mapping[str, Any]) -> User:
         display_name=str(row.get("display_name") or row["username"]),
         role=str(row.get("role") or ""),
         units=units,
+        must_change_password=flag(row.get("must_change_password"), default=False),
     )
+
+
+_YES = frozenset({"TRUE", "1", "是", "YES", "Y", "T"})
+_NO = frozenset({"FALSE", "0", "否", "NO", "N", "F"})
+
+
+def flag(value: Any, *, default: bool | None) -> bool | None:
+    """A yes/no cell read strictly: ``default`` when empty, ``None`` when unreadable."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().upper()
+    if text == "":
+        return default
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    return None
+
+
+def account_active(row: Mapping[str, Any] | None) -> bool:
+    """True when a ``users`` row is an active account with a known role.
+
+    Fails closed: an unreadable ``active`` cell (a hand edit such as ``停用``) or an unknown
+    role means the account cannot be used — not for sign-in, not for ``--as``.
+    """
+    if row is None:
+        return False
+    return flag(row.get("active"), default=True) is True and str(row.get("role") or "") in ROLES
 
 
 # --- passwords ----------------------------------------------------------------------------
@@ -232,3 +282,128 @@ def verify_password(password: str, stored: str) -> bool:
 def units_text(units: Iterable[str]) -> str:
     """Units as stored in the ``users`` sheet."""
     return ",".join(sorted(u for u in units if u))
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def burn_verify(password: str) -> None:
+    """Spend the time of one real verification (for accounts that do not exist)."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(12)))
+    verify_password(password, _DUMMY_HASH[0])
+
+
+def generate_password() -> str:
+    """A one-time password: 12 characters, letters and digits people can read and type."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+    while True:
+        pw = "".join(secrets.choice(alphabet) for _ in range(12))
+        if any(c.isdigit() for c in pw) and any(c.isalpha() for c in pw):
+            return pw
+
+
+# --- sign-in rules ------------------------------------------------------------------------
+
+FREE_FAILURES = 5  # failed sign-ins in a row before the account has to wait
+LOCK_BASE_SECONDS = 30
+LOCK_MAX_SECONDS = 30 * 60
+MIN_PASSWORD_LENGTH = 8
+
+
+def lockout_seconds(failures: int) -> int:
+    """How long an account waits after ``failures`` failed sign-ins in a row (0: no wait)."""
+    if failures < FREE_FAILURES:
+        return 0
+    return min(LOCK_BASE_SECONDS * 2 ** (failures - FREE_FAILURES), LOCK_MAX_SECONDS)
+
+
+def wait_seconds(locked_until: dt.datetime | None, now: dt.datetime) -> int:
+    """Whole seconds left until ``locked_until`` (0 when not locked)."""
+    if locked_until is None:
+        return 0
+    left = (locked_until - now).total_seconds()
+    return max(int(left + 0.999), 0)
+
+
+def password_problem(new: str, username: str, current_hash: str = "") -> str | None:
+    """The message key of what is wrong with a new password, or None when it will do."""
+    if len(new) < MIN_PASSWORD_LENGTH:
+        return "err.password_short"
+    if new.strip().casefold() == username.strip().casefold():
+        return "err.password_is_username"
+    if current_hash and verify_password(new, current_hash):
+        return "err.password_same"
+    return None
+
+
+def mask_history(
+    user: User, history: pd.DataFrame, cases: pd.DataFrame, sheet: Sheet
+) -> pd.DataFrame:
+    """History rows with the old/new values of PII fields masked where ``user`` may not see
+    them in full (the same rule as the case itself: :func:`can_see_pii`)."""
+    pii = {f.key for f in sheet.fields if f.pii}
+    if history.empty or user.role in PII_ROLES or not {"field", "old", "new"} <= set(history):
+        return history
+    touches = history["field"].isin(pii)
+    if not touches.any():
+        return history
+    if user.role == "handler" and len(cases):
+        full = cases.loc[~pii_mask_rows(user, cases), "case_id"]
+        touches &= ~history["case_id"].isin(list(full))
+    out = history.copy()
+    for col in ("old", "new"):
+        out[col] = out[col].astype(object)
+        out.loc[touches, col] = [
+            mask_text(k, v)
+            for k, v in zip(out.loc[touches, "field"], out.loc[touches, col], strict=True)
+        ]
+    return out
+
+
+register_messages(
+    {
+        "action.reset_password": ("重置密码", "reset a password"),
+        "action.audit": ("查看审计日志", "read the audit log"),
+        "err.signin_failed": ("用户名或密码不正确", "Wrong username or password"),
+        "err.signin_wait": (
+            "登录失败次数过多，请 {seconds} 秒后再试",
+            "Too many failed sign-ins: try again in {seconds} seconds",
+        ),
+        "err.signin_disabled": (
+            "此账号已停用，请联系系统管理员",
+            "This account is disabled; ask the administrator",
+        ),
+        "err.sso_unknown": (
+            "您已通过单点登录验证（{email}），但本系统中没有与此邮箱对应的账号。"
+            "如需使用，请联系系统管理员开通。",
+            "You are signed in with single sign-on ({email}), but no account of this "
+            "register has that email. Ask the administrator for access.",
+        ),
+        "err.sso_unverified": (
+            "身份提供方未确认邮箱 {email}，无法登录",
+            "The identity provider has not verified the email {email}; cannot sign in",
+        ),
+        "err.password_short": (
+            "新密码至少需要 {min} 个字符",
+            "A new password needs at least {min} characters",
+        ),
+        "err.password_is_username": (
+            "新密码不能与用户名相同",
+            "The new password cannot be the username",
+        ),
+        "err.password_same": (
+            "新密码不能与原密码相同",
+            "The new password must differ from the old one",
+        ),
+        "err.password_wrong": ("当前密码不正确", "The current password is wrong"),
+        "err.password_mismatch": (
+            "两次输入的新密码不一致",
+            "The two new passwords differ",
+        ),
+        "err.no_password_account": (
+            "账号“{username}”不能用密码登录",
+            "Account “{username}” cannot sign in with a password",
+        ),
+    }
+)

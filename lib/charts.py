@@ -55,6 +55,9 @@ VALUE = "值"
 EVALUATION = "评价"
 COUNT = "件数"
 SCORE = "得分"
+# The name of the click selection that charts drawn with ``selectable=True`` carry (pages read
+# ``event.selection[SELECTION]`` from ``st.altair_chart(..., on_select="rerun")``).
+SELECTION = "pick"
 # CJK font families for rendered images, in order of preference (vl-convert reads system fonts).
 CJK_FONTS: tuple[str, ...] = (
     "Noto Sans CJK SC",
@@ -309,8 +312,21 @@ def _empty_chart(title: str, lang: str) -> alt.Chart:
     )
 
 
-def rates_chart(data: pd.DataFrame, lang: str = "zh") -> alt.Chart:
-    """Lines of 三率 and 参评率 by period (from :func:`rates_data`); rates as percentages."""
+def _pick(fields: Sequence[str]) -> Any:
+    """A click selection over ``fields`` (shift-click adds), named :data:`SELECTION`."""
+    return alt.selection_point(name=SELECTION, fields=list(fields), on="click", clear="dblclick")
+
+
+def has_selection(chart: alt.TopLevelMixin) -> bool:
+    """True when ``chart`` carries the click selection (an empty-data placeholder does not)."""
+    return f'"{SELECTION}"' in chart.to_json(validate=False)
+
+
+def rates_chart(data: pd.DataFrame, lang: str = "zh", *, selectable: bool = False) -> alt.Chart:
+    """Lines of 三率 and 参评率 by period (from :func:`rates_data`); rates as percentages.
+
+    With ``selectable`` a click on a point selects its period (field 期间).
+    """
     title = t("chart.rates.title", lang)
     series = [c for c in RATE_SERIES if c in data.columns]
     long = data.melt(
@@ -326,7 +342,7 @@ def rates_chart(data: pd.DataFrame, lang: str = "zh") -> alt.Chart:
         t("chart.series", lang),
         t("chart.rate", lang),
     )
-    return (
+    chart = (
         alt.Chart(long, title=title)
         .mark_line(point=True)
         .encode(
@@ -353,10 +369,22 @@ def rates_chart(data: pd.DataFrame, lang: str = "zh") -> alt.Chart:
             ],
         )
     )
+    if selectable:
+        pick = _pick([metrics.PERIOD])
+        chart = chart.add_params(pick).encode(
+            strokeWidth=alt.condition(pick, alt.value(2.5), alt.value(1.5))
+        )
+    return chart
 
 
-def _stacked_evaluations(data: pd.DataFrame, key: str, title: str, lang: str) -> alt.Chart:
-    """Horizontal stacked bars of the three evaluations per ``key`` value."""
+def _stacked_evaluations(
+    data: pd.DataFrame, key: str, title: str, lang: str, selectable: bool = False
+) -> alt.Chart:
+    """Horizontal stacked bars of the three evaluations per ``key`` value.
+
+    With ``selectable`` a click on a segment selects its ``key`` value and evaluation (the
+    evaluation as labelled in ``lang``); the other segments fade.
+    """
     if data.empty or int(data["参评数"].sum()) == 0:
         return _empty_chart(title, lang)
     names = {e: _label(e, lang) for e in EVALUATIONS}
@@ -372,7 +400,7 @@ def _stacked_evaluations(data: pd.DataFrame, key: str, title: str, lang: str) ->
         t("chart.count", lang),
         t("chart.share", lang),
     )
-    return (
+    chart = (
         alt.Chart(long, title=title)
         .mark_bar()
         .encode(
@@ -396,22 +424,39 @@ def _stacked_evaluations(data: pd.DataFrame, key: str, title: str, lang: str) ->
             ],
         )
     )
+    if selectable:
+        pick = _pick([key, EVALUATION])
+        chart = chart.add_params(pick).encode(
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35))
+        )
+    return chart
 
 
-def unit_evaluation_chart(data: pd.DataFrame, lang: str = "zh") -> alt.Chart:
-    """Stacked bars 满意 / 基本满意 / 不满意 per unit (from :func:`unit_evaluation_data`)."""
-    return _stacked_evaluations(data, metrics.UNIT, t("chart.unit_eval.title", lang), lang)
+def unit_evaluation_chart(
+    data: pd.DataFrame, lang: str = "zh", *, selectable: bool = False
+) -> alt.Chart:
+    """Stacked bars 满意 / 基本满意 / 不满意 per unit (from :func:`unit_evaluation_data`).
+
+    ``selectable``: a click selects a unit and an evaluation (fields 承办单位, 评价)."""
+    title = t("chart.unit_eval.title", lang)
+    return _stacked_evaluations(data, metrics.UNIT, title, lang, selectable)
 
 
-def field_evaluation_chart(data: pd.DataFrame, lang: str = "zh") -> alt.Chart:
-    """Stacked bars per 领域 or 类型 (from :func:`field_evaluation_data`)."""
+def field_evaluation_chart(
+    data: pd.DataFrame, lang: str = "zh", *, selectable: bool = False
+) -> alt.Chart:
+    """Stacked bars per 领域 or 类型 (from :func:`field_evaluation_data`).
+
+    ``selectable``: a click selects a value and an evaluation (fields 领域/类型, 评价)."""
     key = str(data.columns[0])
     title = t("chart.field_eval.title", lang, field=_label(key, lang))
-    return _stacked_evaluations(data, key, title, lang)
+    return _stacked_evaluations(data, key, title, lang, selectable)
 
 
-def volume_chart(data: pd.DataFrame, lang: str = "zh") -> alt.Chart:
-    """A heatmap of case counts (from :func:`volume_data`), each cell labelled with its count."""
+def volume_chart(data: pd.DataFrame, lang: str = "zh", *, selectable: bool = False) -> alt.Chart:
+    """A heatmap of case counts (from :func:`volume_data`), each cell labelled with its count.
+
+    ``selectable``: a click on a cell selects its row and column values (所属区县, 领域)."""
     row, col = str(data.columns[0]), str(data.columns[1])
     row_t, col_t, count_t = _label(row, lang), _label(col, lang), _label("案件数", lang)
     title = t("chart.volume.title", lang, row=row_t, col=col_t)
@@ -443,6 +488,11 @@ def volume_chart(data: pd.DataFrame, lang: str = "zh") -> alt.Chart:
             alt.datum["案件数"] > high * 0.55, alt.value("white"), alt.value("#222")
         ),
     )
+    if selectable:
+        pick = _pick([row, col])
+        cells = cells.add_params(pick).encode(
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.4))
+        )
     return alt.layer(cells, labels, title=title)
 
 
@@ -580,11 +630,13 @@ __all__ = [
     "EVALUATIONS",
     "FIELD_COLUMNS",
     "RATE_SERIES",
+    "SELECTION",
     "chart_png",
     "cjk_font_dirs",
     "cohort",
     "field_evaluation_chart",
     "field_evaluation_data",
+    "has_selection",
     "is_png",
     "png_size",
     "rates_chart",

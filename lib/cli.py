@@ -107,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--to", dest="target", required=True, metavar="URL")
 
     s = sub.add_parser("user", parents=[common], help="账号管理")
-    usub = s.add_subparsers(dest="user_command", required=True, metavar="add|list|disable")
+    usub = s.add_subparsers(
+        dest="user_command", required=True, metavar="add|list|disable|enable|reset"
+    )
     a = usub.add_parser("add", parents=[common], help="新增或修改账号")
     a.add_argument("name")
     a.add_argument("--role", required=True, choices=ROLES)
@@ -117,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     usub.add_parser("list", parents=[common], help="列出账号")
     d = usub.add_parser("disable", parents=[common], help="停用账号")
     d.add_argument("name")
+    e = usub.add_parser("enable", parents=[common], help="重新启用账号")
+    e.add_argument("name")
+    r = usub.add_parser(
+        "reset", parents=[common], help="重置密码：新的一次性密码，首次登录须修改；解除登录锁定"
+    )
+    r.add_argument("name")
+    r.add_argument("--password-stdin", action="store_true", help="从标准输入读取新的一次性密码")
     return p
 
 
@@ -311,13 +320,37 @@ def _user(args: argparse.Namespace, reg: Register, user: User) -> int:
         from lib.auth import require
 
         require(user, "manage_users")
-        users = reg.load(force=True).users
-        cols = ["username", "display_name", "role", "units", "active"]
-        print(_frame_text(users[cols]))
+        users = reg.load(force=True).users  # never holds password hashes
+        cols = [
+            "username",
+            "display_name",
+            "role",
+            "units",
+            "email",
+            "active",
+            "must_change_password",
+            "last_sign_in",
+            "locked_until",
+        ]
+        print(_frame_text(users[[c for c in cols if c in users.columns]]))
         return EXIT_OK
-    if sub == "disable":
-        reg.save_user(user, args.name, active=False)
-        print(f"已停用 {args.name}")
+    if sub in ("disable", "enable"):
+        if reg.store.get_row("users", args.name) is None:
+            raise DomainError("err.unknown_user", username=args.name)
+        reg.save_user(user, args.name, active=sub == "enable")
+        print(f"已停用 {args.name}" if sub == "disable" else f"已启用 {args.name}")
+        return EXIT_OK
+    if sub == "reset":
+        given = None
+        if args.password_stdin:
+            given = sys.stdin.readline().rstrip("\r\n")
+            if not given:
+                _err("标准输入中没有密码")
+                return EXIT_PROBLEMS
+        new = reg.reset_password(user, args.name, password=given)
+        print(f"已重置 {args.name} 的密码，首次登录须修改")
+        if given is None:
+            print(f"一次性密码：{new}")
         return EXIT_OK
     units = [u.strip() for u in args.units.replace("，", ",").split(",") if u.strip()]
     existing = reg.store.get_row("users", args.name) is not None

@@ -532,7 +532,7 @@ def text_frame(frame: pd.DataFrame, sheet: Sheet) -> pd.DataFrame:
     return out
 
 
-def _split_long(frame: pd.DataFrame, sheet: Sheet, lang: str) -> tuple[pd.DataFrame, list[str]]:
+def split_long_text(frame: pd.DataFrame, sheet: Sheet, lang: str) -> tuple[pd.DataFrame, list[str]]:
     """Headers for people, and continuation columns for texts too long for one Excel cell."""
     headers = [sheet.field(k).label(lang) for k in frame.columns]
     out = frame.copy()
@@ -564,7 +564,7 @@ def write_xlsx(frame: pd.DataFrame, sheet: Sheet, *, lang: str = "zh") -> bytes:
     """XLSX: text as string cells (never formulas), dates as dates, header frozen."""
     import xlsxwriter
 
-    out, headers = _split_long(frame, sheet, lang)
+    out, headers = split_long_text(frame, sheet, lang)
     types = {sheet.field(k).label(lang): sheet.field(k).type for k in frame.columns}
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(

@@ -342,7 +342,10 @@ class Register:
                 frame = frame[frame["case_id"].isin(mine)]
         if frame.empty:
             return pd.DataFrame(columns=self.schema["history"].keys)
-        return frame.reset_index(drop=True)
+        # Old/new values of personal data fields are masked as on the case itself.
+        return mask_history(
+            user, frame.reset_index(drop=True), self.load().cases, self.schema["cases"]
+        )
 
     def export_rows(
         self, user: User, sheet_name: str, *, case_ids: Sequence[str] | None = None
@@ -373,6 +376,8 @@ class Register:
         elif "case_id" in frame.columns and not user.sees_all:
             mine = set(visible_cases(user, self.load().cases)["case_id"])
             frame = frame[frame["case_id"].isin(mine)]
+        if sheet_name == "history":
+            frame = mask_history(user, frame, self.load().cases, self.schema["cases"])
         now = self.now()
         cs = Changeset()
         cs.append(

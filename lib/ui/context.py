@@ -1,6 +1,6 @@
 """Each page run's context: the register, the acting user, the language and one snapshot.
 
-Where things come from (one place each, so sign-in can replace the user seam later):
+Where things come from (one place each):
 
 * **Register** — env ``REGISTER_URL``, else ``.streamlit/secrets.toml``'s ``register_url``,
   else the embedded file (:func:`lib.store.default_url`). In **demo mode** (``streamlit run
@@ -10,8 +10,13 @@ Where things come from (one place each, so sign-in can replace the user seam lat
   snapshot itself and notices changes made by other processes.
 * **Today** — ``reg.today()``. Env ``LIUYAN_TODAY=YYYY-MM-DD`` freezes the register's clock
   (10:00 bureau time on that day) for tests and reproducible demos; nothing else reads it.
-* **User** — until sign-in lands: in demo mode a visible selector over the register's accounts;
-  otherwise env ``LIUYAN_USER`` names the account, and without it the app explains and stops.
+* **User** — whoever signed in (:mod:`lib.ui.signin`: the register's accounts, or single
+  sign-on); their role and units are re-read from the snapshot on every run. Until someone
+  has signed in — or while a one-time password waits to be changed — the run is a
+  :class:`Gate`, and the entry script shows its form at every page's address. An empty
+  register gets its first administrator here (:func:`lib.ui.signin.bootstrap`). In demo mode
+  the sign-in page lists the demo accounts. (``LIUYAN_USER`` is a test seam only; see
+  :mod:`lib.ui.signin`.)
 * **Language** — ``st.session_state["lang"]`` (``zh`` by default, ``en``).
 
 The entry script builds the context once per run (it needs the role for the navigation) and
@@ -26,26 +31,27 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
-from lib.auth import LOCAL_ADMIN, ROLES, User, user_from_row
+from lib.auth import LOCAL_ADMIN, User
 from lib.i18n import DomainError, t
 from lib.register import Register, RegisterData, open_register
 from lib.schema import Sheet
 from lib.store import DEMO_DB, default_url
+from lib.ui import signin
 
 log = logging.getLogger(__name__)
 
 DEMO_ENV = "LIUYAN_DEMO"
-USER_ENV = "LIUYAN_USER"
+USER_ENV = signin.TEST_USER_ENV  # a test seam only (see lib.ui.signin)
 TODAY_ENV = "LIUYAN_TODAY"
 DEMO_CASES = 3000
 DEMO_SEED = 20260320
-LANG_KEY = "lang"
-USER_KEY = "username"
+LANG_KEY = signin.LANG_KEY
 CTX_KEY = "_ui_ctx"
 FLASH_KEY = "_ui_flash"
 _TRUE = {"1", "true", "yes", "on"}
@@ -63,6 +69,7 @@ class Ctx:
     today: dt.date
     demo: bool
     url: str
+    method: str = ""  # how the user signed in: password, sso or test
 
     def t(self, key: str, **params: Any) -> str:
         """The message ``key`` in this user's language."""
@@ -72,6 +79,15 @@ class Ctx:
     def sheet(self) -> Sheet:
         """The ``cases`` sheet of the schema."""
         return self.reg.schema["cases"]
+
+
+@dataclass
+class Gate:
+    """A run that cannot show a page yet: nobody has signed in, or a one-time password must
+    be changed first. ``draw()`` shows the form that lets them through."""
+
+    draw: Callable[[], None]
+    lang: str
 
 
 # --- configuration ------------------------------------------------------------------------
@@ -155,55 +171,15 @@ def _seed_demo_if_empty(reg: Register, lang: str) -> None:
         reg.invalidate()
 
 
-# --- the user (sign-in seam) --------------------------------------------------------------
-
-
-def account_rows(reg: Register) -> list[dict[str, Any]]:
-    """Active accounts, admins first (for the demo selector)."""
-    users = reg.load().users
-    if users.empty:
-        return []
-    active = users[users["active"].fillna(True).astype(bool)]
-    order = {r: i for i, r in enumerate(ROLES)}
-    rows = active.to_dict("records")
-    rows.sort(key=lambda r: (order.get(str(r.get("role")), 99), str(r.get("username"))))
-    return rows
-
-
-def _user_named(reg: Register, username: str) -> User | None:
-    for row in account_rows(reg):
-        if row.get("username") == username:
-            return user_from_row(row)
-    return None
-
-
-def resolve_user(reg: Register, demo: bool) -> tuple[User | None, str | None]:
-    """The acting user, or ``(None, message)`` saying why there is none."""
-    lang = current_lang()
-    if demo:
-        rows = account_rows(reg)
-        if not rows:
-            return None, t("ui.demo.no_users", lang)
-        wanted = st.session_state.get(USER_KEY)
-        user = _user_named(reg, wanted) if wanted else None
-        if user is None:
-            user = user_from_row(rows[0])
-            st.session_state[USER_KEY] = user.username
-        return user, None
-    username = os.environ.get(USER_ENV, "").strip()
-    if not username:
-        return None, t("ui.no_user", lang)
-    user = _user_named(reg, username)
-    if user is None:
-        return None, t("ui.unknown_user", lang, username=username)
-    return user, None
-
-
 # --- building the context -----------------------------------------------------------------
 
 
-def build_ctx() -> Ctx | None:
-    """Open the register, find the user, read one snapshot; on failure say why and return None."""
+def build_ctx() -> Ctx | Gate | None:
+    """Open the register, find who is signed in, read one snapshot.
+
+    Returns the :class:`Ctx`; a :class:`Gate` when someone has to sign in (or change a
+    one-time password) first; None when the register cannot be used (the reason is on
+    screen)."""
     lang = current_lang()
     demo = demo_mode()
     url = register_url()
@@ -211,10 +187,13 @@ def build_ctx() -> Ctx | None:
         reg = get_register()
         if demo:
             _seed_demo_if_empty(reg, lang)
-        user, why = resolve_user(reg, demo)
-        if user is None:
-            st.info(why)
-            return None
+        signin.bootstrap(reg)
+        who = signin.resolve(reg, lang)
+        if who is None:
+            return Gate(lambda: signin.draw_signin(reg, demo), lang)
+        if who.user.must_change_password and who.method == "password":
+            return Gate(lambda: signin.draw_forced_change(reg, who), lang)
+        user = who.user
         data = reg.data(user)
     except DomainError as exc:
         st.error(t("ui.open_failed", lang, reason=exc.message(lang)))
@@ -223,18 +202,27 @@ def build_ctx() -> Ctx | None:
         log.exception("cannot open the register %s", url)
         st.error(t("ui.open_failed", lang, reason=t("ui.unexpected", lang)))
         return None
-    return Ctx(reg=reg, user=user, lang=lang, data=data, today=reg.today(), demo=demo, url=url)
+    return Ctx(
+        reg=reg,
+        user=user,
+        lang=lang,
+        data=data,
+        today=reg.today(),
+        demo=demo,
+        url=url,
+        method=who.method,
+    )
 
 
-def begin_run() -> Ctx | None:
+def begin_run() -> Ctx | Gate | None:
     """For the entry script: build this run's context and hand it to the page."""
     ctx = build_ctx()
-    if ctx is not None:
+    if isinstance(ctx, Ctx):
         st.session_state[CTX_KEY] = ctx
     return ctx
 
 
-def take_ctx() -> Ctx | None:
+def take_ctx() -> Ctx | Gate | None:
     """For a page: the context the entry script built this run, else a fresh one.
 
     Streamlit decides per process whether ``pages/`` is an old-style (v1) pages folder, and
@@ -282,6 +270,7 @@ def refresh_ctx(ctx: Ctx) -> Ctx:
         today=ctx.reg.today(),
         demo=ctx.demo,
         url=ctx.url,
+        method=ctx.method,
     )
 
 

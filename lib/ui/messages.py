@@ -18,7 +18,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.nav.case": ("案件详情", "Case detail"),
     "ui.nav.board": ("督办看板", "Supervision board"),
     "ui.nav.reports": ("报表通报", "Reports"),
-    "ui.nav.satisfaction": ("回访评价", "Satisfaction"),
+    "ui.nav.satisfaction": ("满意度分析", "Satisfaction"),
     "ui.nav.admin": ("系统管理", "Administration"),
     "ui.signed_in": ("当前用户", "Signed in"),
     "ui.language": ("语言 / Language", "语言 / Language"),

@@ -8,6 +8,7 @@ some other way still refuses a role it is not for.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from lib.i18n import t
 ROOT = Path(__file__).resolve().parent.parent.parent
 ALL = frozenset(ROLES)
 BUREAU = frozenset({"admin", "clerk", "supervisor", "leader"})
+AUDITORS = frozenset({"admin", "supervisor"})
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,22 @@ PAGES: tuple[PageSpec, ...] = (
         "ui.nav.manage",
         frozenset({"admin"}),
     ),
+    PageSpec(
+        "audit",
+        "pages/audit.py",
+        "ui.nav.audit",
+        ":material/policy:",
+        "ui.nav.manage",
+        AUDITORS,
+    ),
+    PageSpec(
+        "account",
+        "pages/account.py",
+        "ui.nav.account",
+        ":material/account_circle:",
+        "ui.nav.me",
+        ALL,
+    ),
 )
 BY_KEY = {p.key: p for p in PAGES}
 
@@ -157,6 +175,24 @@ def navigation(role: str, lang: str):
     else:
         first.insert(0, home_page)
     return st.navigation(sections)
+
+
+def gate_navigation(draw: Callable[[], None], lang: str):
+    """Navigation for a run nobody may pass yet (sign-in, or a forced password change).
+
+    Every page's address answers with ``draw``, hidden from the menu: the address someone
+    opened — a page, a shared ``?case=…`` link, a bookmarked filter — stays as it is, and once
+    they are through, the same address shows the real page (pages are identified by their
+    address).
+    """
+    title = t("ui.signin.title", lang)
+    pages = [st.Page(draw, title=title, url_path="home", default=True)]
+    pages += [
+        st.Page(draw, title=f"{t(p.title, lang)} · {title}", url_path=p.url_path)
+        for p in PAGES
+        if p.exists()
+    ]
+    return st.navigation(pages, position="hidden")
 
 
 def page_path(key: str) -> str:

@@ -1,9 +1,9 @@
 """What every page does first: context, access check, sidebar, queued messages; and links.
 
-A page starts with ``ctx = page_setup("tracking")``. The sidebar shows who is signed in, the
-language switch (中文 / English), which register is in use and when it was read, with a refresh
-button; in demo mode a banner says the data is invented and a selector switches between the
-register's accounts (a stand-in for sign-in, demo mode only).
+A page starts with ``ctx = page_setup("tracking")``. The sidebar shows who is signed in with a
+sign-out button, the language switch (中文 / English), which register is in use and when it was
+read, with a refresh button; in demo mode a banner says the data is invented. A page run before
+anyone signed in shows the sign-in form instead (:mod:`lib.ui.signin`).
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from lib.auth import user_from_row
 from lib.i18n import t
-from lib.ui import context, nav
-from lib.ui.context import LANG_KEY, USER_KEY, Ctx
+from lib.ui import context, nav, signin
+from lib.ui.context import LANG_KEY, Ctx, Gate
 from lib.ui.errors import show_error
 
 LANG_WIDGET = "ui.lang"
-USER_WIDGET = "ui.user"
 LANGS = {"zh": "中文", "en": "English"}
 
 
@@ -29,6 +27,9 @@ def page_setup(page_key: str) -> Ctx:
     """Build the run's context for the page ``page_key``; stop the run if it cannot be used."""
     ctx = context.take_ctx()
     if ctx is None:
+        st.stop()
+    if isinstance(ctx, Gate):  # not signed in (a page address opened directly)
+        ctx.draw()
         st.stop()
     if not nav.may_open(ctx.user.role, page_key):
         draw_sidebar(ctx)
@@ -50,10 +51,6 @@ def run_page(ctx: Ctx, body: Callable[[Ctx], None]) -> None:
 
 
 # --- the sidebar --------------------------------------------------------------------------
-
-
-def _copy(widget: str, target: str) -> None:
-    st.session_state[target] = st.session_state.get(widget)
 
 
 def _switch_language() -> None:
@@ -80,34 +77,29 @@ def _refresh(reg) -> None:
 
 
 def draw_sidebar(ctx: Ctx) -> None:
-    """Who, language, register and its read time, refresh; the demo banner and user switch."""
+    """Who (with sign-out), language, register and its read time, refresh; the demo banner."""
     ss = st.session_state
     with st.sidebar:
         if ctx.demo:
             st.warning(ctx.t("ui.demo.banner"), icon=":material/science:")
-        st.caption(ctx.t("ui.signed_in"))
-        if ctx.demo:
-            rows = context.account_rows(ctx.reg)
-            names = [str(r["username"]) for r in rows]
-            labels = {
-                str(r["username"]): f"{user_from_row(r).label(ctx.lang)} · {r['username']}"
-                for r in rows
-            }
-            widget = lang_key(USER_WIDGET, ctx.lang)
-            ss[widget] = ctx.user.username
-            st.selectbox(
-                ctx.t("ui.demo.user"),
-                names,
-                key=widget,
-                format_func=lambda u: labels.get(u, u),
-                on_change=_copy,
-                args=(widget, USER_KEY),
-                label_visibility="collapsed",
+        if ctx.method == "test":
+            # Loud but not an error box (tests assert that pages show none).
+            st.caption(
+                f":red-background[:material/bug_report: {ctx.t('ui.signin.test_mode', username=ctx.user.username)}]"
             )
-        else:
-            st.markdown(f"**{ctx.user.label(ctx.lang)}**")
+        st.caption(ctx.t("ui.signed_in"))
+        st.markdown(f"**{ctx.user.label(ctx.lang)}** · `{ctx.user.username}`")
         if ctx.user.units:
             st.caption("、".join(sorted(ctx.user.units)))
+        if ctx.method != "test":
+            st.button(
+                ctx.t("ui.signout"),
+                key="ui.signout",
+                icon=":material/logout:",
+                on_click=signin.sign_out,
+                args=(ctx.reg, ctx.user, ctx.method),
+            )
+            signin.idle_watch(ctx.reg, signin.Identity(ctx.user, ctx.method))
         ss[LANG_WIDGET] = ctx.lang
         st.radio(
             t("ui.language", ctx.lang),

@@ -1,11 +1,16 @@
 """AppTest fixtures: the real app on a fresh register per test, with a frozen date.
 
 * ``portal`` — a :class:`Portal`: a register on ``tmp_path/register.db`` (units 广安区, 岳池县,
-  市住房和城乡建设局; one account per role) that the app opens through ``REGISTER_URL``, with
-  ``LIUYAN_TODAY=2026-03-20`` so the app's clock matches the register's. ``portal.app(role)``
-  starts the app (``streamlit_app.py``) signed in as that role's account and runs it once;
-  ``portal.page(role, "pages/x.py")`` also switches to a page.
+  市住房和城乡建设局; one account per role, each with the password :data:`PASSWORD`) that the
+  app opens through ``REGISTER_URL``, with ``LIUYAN_TODAY=2026-03-20`` so the app's clock
+  matches the register's. ``portal.app(role)`` starts the app (``streamlit_app.py``) as that
+  role's account and runs it once; ``portal.page(role, "pages/x.py")`` also switches to a page.
+  They go through the sign-in test seam (``LIUYAN_TESTING=1`` + ``LIUYAN_USER``, honoured under
+  AppTest only; see :mod:`lib.ui.signin`). ``portal.signed_out()`` starts the app without it,
+  at the sign-in page; :func:`sign_in` fills in the form.
 * ``demo_portal`` — the same, on a register filled by :func:`lib.demo.seed_demo` (400 cases).
+* ``downloads`` — the files behind the download buttons of a run, by file name (callables that
+  build them, as a click would).
 
 Streamlit's caches live for the whole process, so they are cleared around every test.
 """
@@ -19,6 +24,7 @@ from typing import Any
 
 import pytest
 import streamlit as st
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from lib.auth import User
@@ -38,16 +44,21 @@ ACCOUNTS = {
     "supervisor": ("sup1", "孙督办", "supervisor", ()),
     "leader": ("boss1", "周局长", "leader", ()),
 }
+PASSWORD = "Passw0rd-2026"  # every test account's password
 ROLES = ("admin", "clerk", "handler", "supervisor", "leader")
 PAGES = {
     "intake": "pages/intake.py",
     "tracking": "pages/tracking.py",
     "case": "pages/case_detail.py",
+    "audit": "pages/audit.py",
+    "account": "pages/account.py",
 }
 MAY_USE = {
     "intake": ("admin", "clerk"),
     "tracking": ROLES,
     "case": ROLES,
+    "audit": ("admin", "supervisor"),
+    "account": ROLES,
 }
 
 
@@ -65,8 +76,16 @@ class Portal:
         self.monkeypatch = monkeypatch
 
     def app(self, role: str = "clerk", *, run: bool = True, **query: Any) -> AppTest:
-        """The app signed in as ``role``'s account (``query`` = address parameters)."""
+        """The app as ``role``'s account (``query`` = address parameters), by the test seam."""
         self.monkeypatch.setenv("LIUYAN_USER", ACCOUNTS[role][0])
+        at = AppTest.from_file(APP, default_timeout=60)
+        for k, v in query.items():
+            at.query_params[k] = v
+        return at.run() if run else at
+
+    def signed_out(self, *, run: bool = True, **query: Any) -> AppTest:
+        """The app as a browser opens it: nobody signed in (the test seam is off)."""
+        self.monkeypatch.delenv("LIUYAN_USER", raising=False)
         at = AppTest.from_file(APP, default_timeout=60)
         for k, v in query.items():
             at.query_params[k] = v
@@ -143,7 +162,9 @@ def _demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _accounts(reg: Register) -> None:
     admin = user("admin")
     for name, display, role, units in ACCOUNTS.values():
-        reg.save_user(admin, name, role=role, display_name=display, units=list(units))
+        reg.save_user(
+            admin, name, role=role, display_name=display, units=list(units), password=PASSWORD
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -163,6 +184,8 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LIUYAN_TODAY", TODAY)
     monkeypatch.delenv("LIUYAN_DEMO", raising=False)
     monkeypatch.delenv("LIUYAN_USER", raising=False)
+    monkeypatch.delenv("LIUYAN_IDLE_SECONDS", raising=False)
+    monkeypatch.setenv("LIUYAN_TESTING", "1")  # the sign-in test seam (AppTest only)
     return db
 
 
@@ -180,6 +203,27 @@ def demo_portal(app_env: Path, _demo_db: Path, clock: Clock, monkeypatch) -> Por
     reg = _register(app_env, clock)
     yield Portal(reg, monkeypatch)
     reg.store.close()
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict[str, Any]:
+    """The files behind a run's download buttons, by file name (built when called)."""
+    made: dict[str, Any] = {}
+    original = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        made[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return made
+
+
+def sign_in(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
+    """Fill in the sign-in form and submit it."""
+    at.text_input(key="signin.username").input(username)
+    at.text_input(key="signin.password").input(password)
+    return at.button(key="signin.submit").click().run()
 
 
 def texts(elements) -> list[str]:

@@ -1,4 +1,6 @@
-"""The shell: who is signed in, navigation by role, language, register info, demo mode."""
+"""The shell: who is signed in, navigation by role, language, register info, demo mode.
+
+(Signing in itself — passwords, lockout, single sign-on, time-out — is in test_signin.py.)"""
 
 from __future__ import annotations
 
@@ -7,23 +9,33 @@ from streamlit.testing.v1 import AppTest
 
 from lib.i18n import t
 from lib.ui import context, nav
-from tests.app.conftest import ACCOUNTS, APP, MAY_USE, PAGES, ROLES, Portal, no_errors, texts
+from tests.app.conftest import (
+    ACCOUNTS,
+    APP,
+    MAY_USE,
+    PAGES,
+    ROLES,
+    Portal,
+    no_errors,
+    sign_in,
+    texts,
+)
 
 
-def test_without_a_user_the_app_explains_and_stops(portal: Portal, monkeypatch):
-    monkeypatch.delenv("LIUYAN_USER", raising=False)
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def test_without_anyone_signed_in_the_app_asks_to_sign_in(portal: Portal):
+    at = portal.signed_out()
     assert not at.exception
-    assert any("LIUYAN_USER" in m for m in texts(at.info))
-    assert not at.title  # no page ran
+    assert [title.value for title in at.title] == ["留言办理台账 · 登录"]
+    assert [w.key for w in at.text_input] == ["signin.username", "signin.password"]
+    assert not at.sidebar.button  # no page, no sign-out
 
 
-def test_an_unknown_user_is_named_in_the_notice(portal: Portal, monkeypatch):
+def test_an_unknown_test_user_is_named_in_the_notice(portal: Portal, monkeypatch):
     monkeypatch.setenv("LIUYAN_USER", "nobody")
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    assert any("nobody" in m for m in texts(at.info))
-    assert not at.title
+    assert any("nobody" in m for m in texts(at.error))
+    assert at.title[0].value == "留言办理台账 · 登录"  # no page ran
 
 
 def test_a_register_that_cannot_be_opened_is_an_error_not_a_traceback(portal, monkeypatch):
@@ -57,8 +69,8 @@ def test_each_role_lands_on_its_page_and_sees_who_it_is(portal: Portal, role: st
 
 @pytest.mark.parametrize("role", ROLES)
 def test_navigation_offers_exactly_the_pages_a_role_may_use(portal: Portal, role: str):
-    at = portal.app(role)
     for key, path in PAGES.items():
+        at = portal.app(role)  # afresh: after a page ran, AppTest lists every file of pages/
         if role in MAY_USE[key]:
             at.switch_page(path).run()
             no_errors(at)
@@ -110,25 +122,31 @@ def test_case_in_the_root_address_opens_the_detail_page(portal: Portal):
     assert any(case_id in h.value for h in at.header)
 
 
-def test_demo_mode_seeds_an_empty_register_and_offers_a_user_switch(app_env, monkeypatch):
+def test_demo_mode_seeds_an_empty_register_and_lists_one_account_per_role(app_env, monkeypatch):
     monkeypatch.setenv("LIUYAN_DEMO", "1")
     monkeypatch.setattr(context, "DEMO_CASES", 120)
     at = AppTest.from_file(APP, default_timeout=120).run()
     no_errors(at)
-    assert any("演示数据" in w for w in texts(at.sidebar.warning))
-    switch = at.sidebar.selectbox(key="ui.user@zh")
-    assert switch.value == "admin"  # admins first
-    labels = " ".join(switch.options)
-    assert all(u in labels for u in ("clerk", "supervisor", "leader", "handler_gaq"))
     reg = context.get_register()
     assert len(reg.load().cases) == 120
-    switch.set_value("handler_gaq").run()
+    demo = [b.key for b in at.button if b.key.startswith("signin.demo.")]
+    assert demo == [f"signin.demo.{u}" for u in ("admin", "clerk", "handler_gaq")] + [
+        "signin.demo.supervisor",
+        "signin.demo.leader",
+    ]
+    assert any("“demo”" in c for c in texts(at.caption))
+    at.button(key="signin.demo.handler_gaq").click().run()
     no_errors(at)
+    assert any("演示数据" in w for w in texts(at.sidebar.warning))
     assert at.title[0].value == "交办跟踪"
-    assert "handler_gaq" in at.sidebar.selectbox(key="ui.user@zh").value
-    # (AppTest keeps the first run's page list; the page itself refuses the new role)
-    at.switch_page("pages/intake.py").run()
-    assert any("不能使用此页面" in e for e in texts(at.error))
+    assert "handler_gaq" in " ".join(texts(at.sidebar.markdown))
+    # signing out and in as another demo account switches the role (same address, same page)
+    at.sidebar.button(key="ui.signout").click().run()
+    sign_in(at, "clerk", "demo")
+    no_errors(at)
+    assert "`clerk`" in " ".join(texts(at.sidebar.markdown))
+    assert at.title[0].value == "交办跟踪"
+    assert any(tab.label.startswith("待交办") for tab in at.tabs)  # the clerk's queue
 
 
 def test_demo_user_switch_is_absent_outside_demo_mode(portal: Portal):

@@ -1,15 +1,22 @@
 """The served app in a real Chromium (Debian's /usr/bin/chromium; never ``playwright install``).
 
 * ``served_app`` (session) — ``streamlit run streamlit_app.py`` on a free loopback port, on a
-  fresh register (units, one account per role, a few cases), signed in as the clerk through
-  ``LIUYAN_USER``, with ``LIUYAN_TODAY=2026-03-20``; healthy when ``/_stcore/health`` answers.
-  Stopped at the end, by its own process.
+  fresh register (units, one account per role, a few cases), as the clerk through the sign-in
+  test seam (``LIUYAN_TESTING=1`` + ``LIUYAN_USER``, honoured only on a loopback server), with
+  ``LIUYAN_TODAY=2026-03-20``; healthy when ``/_stcore/health`` answers. Stopped at the end, by
+  its own process.
+* ``signin_app`` (session) — the same register and accounts (password :data:`PASSWORD`) served
+  as in production: no test seam, everyone signs in. ``idle_app`` — likewise, with the idle
+  time-out shortened to :data:`IDLE_SECONDS` (``LIUYAN_IDLE_SECONDS``, a test seam too).
+  ``first_start_app`` — an empty register (no account at all): the server creates the first
+  administrator and prints its one-time password to its console (``Served.console()``).
 * ``browser_type_launch_args`` — pytest-playwright's launch arguments for that Chromium.
 * ``shots`` — a folder for screenshots (``LIUYAN_SHOTS`` to keep them somewhere, else tmp).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -30,6 +37,8 @@ from tests.conftest import UNITS, VALID_CASE, Clock
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ADMIN = User("admin1", "王管理", "admin")
+PASSWORD = "Passw0rd-2026"  # every account's password on signin_app and idle_app
+IDLE_SECONDS = 6
 ACCOUNTS = (
     ("admin1", "王管理", "admin", ()),
     ("clerk1", "李受理", "clerk", ()),
@@ -83,34 +92,55 @@ def _healthy(url: str) -> bool:
 
 @dataclass
 class Served:
-    """The running app: its address and the register behind it."""
+    """The running app: its address, the register behind it and its console output."""
 
     url: str
     reg: Register
+    log: Path | None = None
+
+    def console(self) -> str:
+        """What the server printed so far (stdout and stderr)."""
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log else ""
 
 
-@pytest.fixture(scope="session")
-def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    folder = tmp_path_factory.mktemp("e2e")
-    db = folder / "register.db"
-    store = SQLiteStore(db)
+def _register(folder: Path, *, accounts: bool = True, passwords: bool = False) -> Register:
+    """A fresh register: the units, one earlier case and (unless not) the accounts."""
+    store = SQLiteStore(folder / "register.db")
     store.init()
     reg = Register(store, clock=Clock())
     for unit in UNITS:
         reg.save_unit(ADMIN, unit)
-    for name, display, role, units in ACCOUNTS:
-        reg.save_user(ADMIN, name, role=role, display_name=display, units=list(units))
+    if accounts:
+        for name, display, role, units in ACCOUNTS:
+            reg.save_user(
+                ADMIN,
+                name,
+                role=role,
+                display_name=display,
+                units=list(units),
+                password=PASSWORD if passwords else None,
+            )
     reg.intake(ADMIN, dict(VALID_CASE))  # one earlier case, for context
+    return reg
+
+
+@contextlib.contextmanager
+def _serve(folder: Path, reg: Register, extra_env: dict[str, str]) -> Iterator[Served]:
+    """``streamlit run`` on a free loopback port over ``reg``; stopped by its own process."""
     port = _free_port()
+    db = folder / "register.db"
     env = {
         **os.environ,
         "REGISTER_URL": f"sqlite:///{db}",
-        "LIUYAN_USER": "clerk1",
         "LIUYAN_TODAY": "2026-03-20",
         "PYTHONPATH": str(ROOT),
+        **extra_env,
     }
-    env.pop("LIUYAN_DEMO", None)
-    log = (folder / "streamlit.log").open("w")
+    for name in ("LIUYAN_DEMO", "LIUYAN_USER", "LIUYAN_TESTING", "LIUYAN_IDLE_SECONDS"):
+        if name not in extra_env:
+            env.pop(name, None)
+    log_path = folder / "streamlit.log"
+    log = log_path.open("w")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -140,11 +170,9 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         while not _healthy(url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()
-                raise RuntimeError(
-                    "streamlit did not start:\n" + (folder / "streamlit.log").read_text()
-                )
+                raise RuntimeError("streamlit did not start:\n" + log_path.read_text())
             time.sleep(0.2)
-        yield Served(url, reg)
+        yield Served(url, reg, log_path)
     finally:
         proc.terminate()
         try:
@@ -152,7 +180,40 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-        store.close()
+        reg.store.close()
+
+
+@pytest.fixture(scope="session")
+def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("e2e")
+    reg = _register(folder)
+    with _serve(folder, reg, {"LIUYAN_TESTING": "1", "LIUYAN_USER": "clerk1"}) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def signin_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("e2e-signin")
+    reg = _register(folder, passwords=True)
+    with _serve(folder, reg, {}) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def idle_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("e2e-idle")
+    reg = _register(folder, passwords=True)
+    env = {"LIUYAN_TESTING": "1", "LIUYAN_IDLE_SECONDS": str(IDLE_SECONDS)}
+    with _serve(folder, reg, env) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def first_start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("e2e-first")
+    reg = _register(folder, accounts=False)
+    with _serve(folder, reg, {}) as served:
+        yield served
 
 
 @pytest.fixture

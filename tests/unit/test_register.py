@@ -787,6 +787,7 @@ ACTIONS: dict[str, tuple[str, Callable[[Register, User, str, str], Any]]] = {
         lambda reg, u, c, o: reg.save_user(u, "clerk2", role="clerk", display_name="新受理员"),
     ),
     "set_setting": ("待交办", lambda reg, u, c, o: reg.set_setting(u, "accept_days", "10")),
+    "reset_password": ("待交办", lambda reg, u, c, o: reg.reset_password(u, "clerk2")),
 }
 
 
@@ -816,6 +817,7 @@ ALLOWED = {
     "save_unit": {"admin"},
     "save_user": {"admin"},
     "set_setting": {"admin"},
+    "reset_password": {"admin"},
 }
 
 
@@ -826,6 +828,9 @@ def matrix_template(tmp_path_factory, register_at, valid_case) -> tuple[Path, di
     reg = register_at(path)
     clerk = User("clerk1", "李受理", "clerk")
     handler = User("ga_handler", "赵承办", "handler", frozenset({"广安区"}))
+    reg.save_user(
+        User("fixture", "测试准备", "admin"), "clerk2", role="clerk", password="初始密码123"
+    )
     ids = {"original": reg.intake(clerk, valid_case), "待交办": reg.intake(clerk, valid_case)}
     case_id = reg.intake(clerk, valid_case)
     reg.assign(clerk, case_id, unit="广安区", assigned_at="2026-03-16")
@@ -875,7 +880,12 @@ def test_the_matrix_covers_every_service_action():
     reads = {"load", "meta", "invalidate", "data", "rules", "settings", "get_case", "history"}
     reads |= {"find_user"}
     reads |= {"export_rows"}  # a read that is logged; see the export tests below
+    # The audit log (admin, supervisor; a logged read for export): tests/unit/test_signin.py.
+    reads |= {"audit_log", "export_audit", "log_export"}
     plumbing = {"now", "today", "upsert_row"}  # upsert_row is what save_unit/save_user use
+    # One's own session and password, and the first start (tests/unit/test_signin.py).
+    plumbing |= {"authenticate", "authenticate_sso", "sign_out", "change_password"}
+    plumbing |= {"ensure_first_admin"}
     public = {
         name
         for name in vars(Register)
