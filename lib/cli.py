@@ -222,6 +222,7 @@ def _run(args: argparse.Namespace, reg: Register, user: User) -> int:
 
         day = args.date or reg.today()
         print(daily_digest(reg.data(user), day, lang=lang))
+        reg.log_export(user, "digest", note=day.isoformat())
         return EXIT_OK
     if cmd == "check":
         from lib.auth import require
@@ -252,6 +253,9 @@ def _report(args: argparse.Namespace, reg: Register, user: User) -> int:
     from lib.metrics import REPORT_COLUMNS, league_table
     from lib.reports import write_report
 
+    if args.format == "xlsx" and not args.out:
+        _err("xlsx 格式需要 --out FILE")
+        return EXIT_REFUSED
     data = reg.data(user)
     as_of = args.as_of or reg.today()
     table = league_table(
@@ -268,11 +272,9 @@ def _report(args: argparse.Namespace, reg: Register, user: User) -> int:
         Path(args.out).write_bytes(out)
         print(f"已写入 {args.out}", file=sys.stderr)
     else:
-        sys.stdout.buffer.write(out if args.format != "xlsx" else b"")
-        if args.format == "xlsx":
-            _err("xlsx 格式需要 --out FILE")
-            return EXIT_REFUSED
+        sys.stdout.buffer.write(out)
         sys.stdout.flush()
+    reg.log_export(user, f"report.{args.format}", rows=len(table))
     return EXIT_OK
 
 
@@ -311,6 +313,7 @@ def _bulletin(args: argparse.Namespace, reg: Register, user: User) -> int:
         path = Path(bulletin.default_filename(doc, fmt))
         path.write_bytes(out)
         print(f"已写入 {path}", file=sys.stderr)
+    reg.log_export(user, f"bulletin.{fmt}", note=doc.title)
     return EXIT_OK
 
 

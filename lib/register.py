@@ -1582,10 +1582,7 @@ class Register:
     def export_audit(self, user: User, **filters: Any) -> pd.DataFrame:
         """:meth:`audit_log` for export: the same rows, and the export itself is logged."""
         frame = self.audit_log(user, **filters)
-        cs = Changeset()
-        note = f"{len(frame)} rows"
-        cs.append("history", self._history_row(user, self.now(), "", "export", "history", "", note))
-        self._commit(cs)
+        self.log_export(user, "history", rows=len(frame))
         return frame
 
 

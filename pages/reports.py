@@ -18,7 +18,7 @@ from lib import bulletin, charts, metrics
 from lib.bulletin import Bulletin, Period, QuarterWeights
 from lib.i18n import DomainError, register_messages
 from lib.reports import format_rate
-from lib.ui import Ctx, context, page_setup, run_page
+from lib.ui import Ctx, context, page_setup, run_page, tables
 from lib.ui.errors import show_error
 from lib.ui.text import md_escape
 
@@ -130,7 +130,9 @@ def downloads(c: Ctx, b: Bulletin) -> None:
         with col:
             st.download_button(
                 c.t(label),
-                data=lambda fmt=fmt: bulletin.render(b, fmt),
+                data=lambda fmt=fmt: tables.logged(
+                    c, f"bulletin.{fmt}", bulletin.render(b, fmt), rows=len(b.league)
+                ),
                 file_name=bulletin.default_filename(b, fmt),
                 mime=bulletin.MIME_TYPES[fmt],
                 key=f"rep.download.{fmt}",

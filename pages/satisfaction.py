@@ -94,7 +94,7 @@ def chart_tab(c: Ctx, view: sat.ChartView, frame: pd.DataFrame, freq: str) -> No
         points = []
     st.download_button(
         c.t("sat.download"),
-        data=lambda: sat.chart_csv(view, c.lang),
+        data=lambda: tables.logged(c, f"chart.{view.key}", sat.chart_csv(view, c.lang)),
         file_name=f"{view.key}-{c.today.isoformat()}.csv",
         mime="text/csv",
         key=f"{key}.csv",

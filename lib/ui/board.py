@@ -721,7 +721,9 @@ def league_table(c: Ctx, b: Board, *, download: bool, wall: bool = False) -> Non
         table = b.league[list(metrics.REPORT_COLUMNS)]
         st.download_button(
             c.t("ov.league.download"),
-            data=lambda: write_report(table, "csv", lang=c.lang),
+            data=lambda: tables.logged(
+                c, "league", write_report(table, "csv", lang=c.lang), rows=len(table)
+            ),
             file_name=f"league-{b.period.code}-{b.day.isoformat()}.csv",
             mime="text/csv",
             key="board.league.csv",

@@ -33,7 +33,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Demo data: the units, people and cases in this register are invented.",
     ),
     "ui.demo.badge": ("演示数据 · 虚构", "Demo data · invented"),
-    "ui.demo.user": ("演示用户（切换角色）", "Demo user (switch role)"),
     "ui.demo.seeding": (
         "正在生成演示数据（{cases} 件虚构案件），首次启动约需片刻……",
         "Creating demo data ({cases} invented cases); the first start takes a moment…",
@@ -41,21 +40,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.demo.no_seeder": (
         "演示数据生成器（lib/demo.py）尚未就绪，演示台账为空。",
         "The demo data generator (lib/demo.py) is not available yet; the demo register is empty.",
-    ),
-    "ui.demo.no_users": (
-        "演示台账中还没有账号。",
-        "The demo register has no accounts yet.",
-    ),
-    "ui.no_user": (
-        "登录功能将在后续版本提供。在此之前，请由管理员用环境变量 LIUYAN_USER 指定用户名启动，"
-        "或以演示模式启动：streamlit run streamlit_app.py -- --demo",
-        "Sign-in arrives with a later release. Until then, start the app with the environment "
-        "variable LIUYAN_USER set to a username, or in demo mode: "
-        "streamlit run streamlit_app.py -- --demo",
-    ),
-    "ui.unknown_user": (
-        "环境变量 LIUYAN_USER 指定的用户“{username}”不存在或已停用。",
-        "The user “{username}” named by LIUYAN_USER does not exist or is not active.",
     ),
     "ui.no_access": (
         "您的角色（{role}）不能使用此页面。",

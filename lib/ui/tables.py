@@ -265,6 +265,12 @@ MIME = {
 }
 
 
+def logged(ctx: Any, what: str, data: bytes, *, rows: int | None = None) -> bytes:
+    """``data``, after recording in history that this user downloaded ``what`` (audit)."""
+    ctx.reg.log_export(ctx.user, what, rows=rows)
+    return data
+
+
 def download_buttons(ctx: Any, cases: pd.DataFrame, stem: str, key: str) -> None:
     """Two download buttons (Excel, CSV) that build the file only when clicked."""
     left, right = st.columns(2)

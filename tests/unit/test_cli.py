@@ -267,3 +267,16 @@ def test_seed_demo_fills_an_empty_register(reg_url):
     assert c.returncode == 0, c.stdout[-2000:]
     refused = cli("seed-demo", "--cases", "10", "--register", reg_url)
     assert refused.returncode != 0
+
+
+def test_reports_digests_and_exports_are_logged_in_history(loaded, tmp_path):
+    cli("report", "--from", "2026-01-01", "--to", "2026-01-31", "--register", loaded)
+    cli("digest", "--date", "2026-03-01", "--register", loaded)
+    cli("export", str(tmp_path / "x.csv"), "--register", loaded, "--as", "gaq")
+    out = tmp_path / "h.csv"
+    assert cli("export", str(out), "--table", "history", "--register", loaded).returncode == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    exports = [(r["操作人"], r["字段"]) for r in rows if r["操作"] == "export"]
+    assert ("local-admin", "report.csv") in exports
+    assert ("local-admin", "digest") in exports
+    assert ("gaq", "cases") in exports
