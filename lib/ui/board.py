@@ -39,6 +39,7 @@ from lib.ui import (
     actions,
     context,
     messages_oversight,  # noqa: F401  (registers the board's strings)
+    signin,
     tables,
 )
 from lib.ui.context import Ctx
@@ -473,6 +474,7 @@ def _live(c: Ctx, unit: str, kind: str, wall: bool) -> None:
     )
     tiles(c, b, data)
     if wall:
+        signin.keep_alive()  # an unattended wall display is not an idle session
         left, right = st.columns([3, 2])
         with left:
             st.subheader(c.t("ov.tab.overdue"), anchor=False)

@@ -583,6 +583,17 @@ def draw_forced_change(reg: Register, identity: Identity) -> None:
     )
 
 
+def keep_alive() -> None:
+    """Count this run as activity (the wall display's own refreshes keep it signed in).
+
+    A wall display (``board?wall=1``) shows no forms and is meant to run unattended; use a
+    read-only account (a leader's) for it.
+    """
+    session = st.session_state.get(AUTH_KEY)
+    if isinstance(session, dict):
+        session["seen"] = time.time()
+
+
 def idle_watch(reg: Register, identity: Identity) -> None:
     """Sign an unattended screen out: every so often, check the idle time without counting it
     as activity; when it has passed, rerun the app (which signs out)."""

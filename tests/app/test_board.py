@@ -430,3 +430,21 @@ def test_a_refresh_of_its_own_notices_a_disabled_account(portal: Portal):
     assert not board._account_unchanged(c)
     portal.reg.save_user(user("admin"), "sup1", role="supervisor", active=False)
     assert not board._account_unchanged(c)
+
+
+def test_the_wall_display_counts_as_activity(demo_portal: Portal, monkeypatch):
+    # An unattended wall display refreshes itself; that must not sign it out as idle.
+    import time
+
+    from lib.ui import signin
+
+    keep_alive = signin.keep_alive
+    calls = []
+    monkeypatch.setattr(signin, "keep_alive", lambda: calls.append(time.time()))
+    demo_portal.page("supervisor", PAGE, wall="1")
+    assert calls, "the wall display keeps its session alive"
+
+    fake = {signin.AUTH_KEY: {"username": "sup1", "method": "password", "seen": 0.0}}
+    monkeypatch.setattr(signin.st, "session_state", fake)
+    keep_alive()
+    assert time.time() - fake[signin.AUTH_KEY]["seen"] < 5
