@@ -47,7 +47,7 @@ def migrate(
     require(user, "migrate")
     if target_url.strip() == source.store.url:
         raise DomainError("mig.same")
-    target = open_register(target_url, schema=source.schema)
+    target = open_register(target_url, schema=source.schema, clock=source.clock)
     names = source.schema.names
     src = source.store.read(names)
     dst = target.store.read(names)

@@ -192,6 +192,11 @@ class Register:
             base = base.replace(tzinfo=tz)
         return base.astimezone(tz)
 
+    @property
+    def clock(self) -> Callable[[], dt.datetime] | None:
+        """The clock this register was given (None: the wall clock)."""
+        return self._clock
+
     def today(self) -> dt.date:
         """Today's date in the bureau's time zone."""
         return self.now().date()

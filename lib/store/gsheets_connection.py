@@ -88,11 +88,12 @@ class GSheetsConnection(BaseConnection[GSheetsStore]):
     def register(self, *, clock: Callable[[], dt.datetime] | None = None) -> Register:
         """The register on this sheet: one per connection, shared by all sessions.
 
-        ``clock`` is used when the register is first made (a frozen day for demos/tests).
+        ``clock`` is the register's clock (a frozen day for demos/tests); a different one
+        makes a new register on the same store.
         """
         store = self._instance
         reg: Register | None = getattr(self, "_register", None)
-        if reg is None or reg.store is not store:
+        if reg is None or reg.store is not store or reg.clock is not clock:
             reg = Register(store, schema=store.schema, clock=clock)
             reg.max_age_s = DEFAULT_STALE_SECONDS
             self._register = reg

@@ -8,7 +8,9 @@ so a field or setting added there appears here. Password hashes are never read i
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -335,7 +337,10 @@ def settings_tab(c: Ctx) -> None:
     current = c.data.settings
     st.caption(c.t("adm.set.help"))
     ss = st.session_state
-    base = f"adm.set.{c.data.read_at.isoformat()}."  # new widgets after each save
+    # New widgets when the settings change (after a save), not on every re-read of a shared
+    # sheet: what someone is typing must survive a refresh.
+    stamp = hashlib.sha1(json.dumps(current, sort_keys=True).encode("utf-8")).hexdigest()[:12]
+    base = f"adm.set.{stamp}."
     with st.form("adm.settings"):
         chosen: dict[str, str] = {}
         cols = st.columns(2)

@@ -27,6 +27,7 @@ hands it to the page, which pops it; a page run without the entry script (AppTes
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import sys
@@ -117,25 +118,37 @@ def frozen_today() -> str:
         return ""
 
 
+@functools.cache
+def _frozen_clock(today: str):
+    """The frozen clock of ``LIUYAN_TODAY`` (one object per day, so registers can compare)."""
+    if not today:
+        return None
+    day = dt.date.fromisoformat(today)
+
+    def clock() -> dt.datetime:
+        return dt.datetime(day.year, day.month, day.day, 10, 0)
+
+    return clock
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _open_register(url: str, today: str) -> Register:
-    clock = None
-    if today:
-        day = dt.date.fromisoformat(today)
-
-        def clock() -> dt.datetime:
-            return dt.datetime(day.year, day.month, day.day, 10, 0)
-
-    reg = open_register(url, clock=clock)
-    if getattr(reg.store, "change_token", None) is None:
-        # A shared sheet cannot tell us when it changed: re-read after this many seconds.
-        reg.max_age_s = 30.0
-    return reg
+    return open_register(url, clock=_frozen_clock(today))
 
 
 def get_register() -> Register:
-    """The register for this process (raises :class:`DomainError` if it cannot be opened)."""
-    return _open_register(register_url(), frozen_today())
+    """The register for this process (raises :class:`DomainError` if it cannot be opened).
+
+    A Google Sheet is reached the Streamlit way, through ``st.connection`` (secrets in
+    ``[connections.gsheets]``), and re-read when older than the ``stale_seconds`` setting;
+    the embedded file through a cached resource that notices every change itself.
+    """
+    url = register_url()
+    if url.startswith("gsheets://"):
+        from lib.store.gsheets_connection import gsheets_register
+
+        return gsheets_register(url, clock=_frozen_clock(frozen_today()))
+    return _open_register(url, frozen_today())
 
 
 def current_lang() -> str:

@@ -12,6 +12,13 @@
 * ``downloads`` — the files behind the download buttons of a run, by file name (callables that
   build them, as a click would).
 
+Every test that uses ``portal`` or ``demo_portal`` runs twice: on the embedded SQLite file and
+on a Google Sheet — gspread's real HTTP code against the in-repo Sheets emulator, served on
+loopback and reached through ``SHEETS_EMULATOR_HOST`` exactly as in production (the app opens
+it with ``st.connection``). A test that is about the SQLite file itself is marked
+``@pytest.mark.sqlite_only``. The sheet variant sets ``stale_seconds`` to 0, so the app sees
+the test's own writes at once (the shipped default is 30 s).
+
 Streamlit's caches live for the whole process, so they are cleared around every test.
 """
 
@@ -30,6 +37,7 @@ from streamlit.testing.v1 import AppTest
 from lib.auth import User
 from lib.i18n import t
 from lib.register import Register
+from lib.store.base import Changeset
 from lib.store.sqlite import SQLiteStore
 from tests.conftest import UNITS, VALID_CASE, Clock
 
@@ -126,6 +134,95 @@ def _register(path: Path, clock: Clock) -> Register:
     return reg
 
 
+STORES = ("sqlite", "gsheets")
+
+
+@pytest.fixture(autouse=True, params=STORES)
+def app_store(request: pytest.FixtureRequest) -> str:
+    """The store under the portal: every portal test runs on each (see the module docstring)."""
+    return request.param
+
+
+_PORTALS = {"portal", "demo_portal"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the Google Sheets variant only of tests that open a portal and are not about SQLite.
+
+    (Deselected, not skipped: nothing is left out silently — the SQLite variant still runs.)
+    """
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("app_store") != "gsheets":
+            keep.append(item)
+            continue
+        uses_portal = _PORTALS & set(getattr(item, "fixturenames", ())) or any(
+            v in _PORTALS for v in params.values() if isinstance(v, str)
+        )
+        if uses_portal and not item.get_closest_marker("sqlite_only"):
+            keep.append(item)
+        else:
+            drop.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def sheets_server():
+    """One Sheets emulator per test process, on loopback."""
+    from tests.fakes.sheets_emulator import SheetsEmulator
+
+    emu = SheetsEmulator(seed=None)
+    server = emu.serve()
+    yield emu, server
+    server.shutdown()
+    emu.shutdown()
+
+
+_SHEET_BASES: dict[Path, str] = {}
+
+
+def _sheet_copy(sheets_server, db: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh spreadsheet holding what the SQLite register ``db`` holds (copied once)."""
+    from lib.migrate import migrate
+
+    emu, server = sheets_server
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", server.address)
+    base = _SHEET_BASES.get(db)
+    if base is None:
+        base = emu.create_spreadsheet("留言办理台账")
+        source = Register(SQLiteStore(db), clock=Clock())
+        migrate(source, user("admin"), f"gsheets://{base}")
+        # The app sees the test's own writes at once: stale_seconds 0, set as a person would
+        # type it into the sheet (no history row, so history counts stay as on SQLite).
+        store = _sheet_register(base, Clock()).store
+        row = {"key": "stale_seconds", "value": "0", "version": "1"}
+        store.commit(Changeset(appends={"settings": [row]}))
+        _SHEET_BASES[db] = base
+    return emu.copy_spreadsheet(base)
+
+
+def _sheet_register(key: str, clock: Clock) -> Register:
+    from lib.register import open_register
+
+    reg = open_register(f"gsheets://{key}", clock=clock)
+    reg.max_age_s = 0  # the test's own view: always what the sheet holds now
+    return reg
+
+
+def _portal(
+    app_store: str, db_src: Path, app_env: Path, clock: Clock, monkeypatch, sheets_server
+) -> Register:
+    if app_store == "gsheets":
+        key = _sheet_copy(sheets_server, db_src, monkeypatch)
+        monkeypatch.setenv("REGISTER_URL", f"gsheets://{key}")
+        return _sheet_register(key, clock)
+    _copy_db(db_src, app_env)
+    return _register(app_env, clock)
+
+
 def _copy_db(src: Path, dst: Path) -> None:
     """A consistent copy of a SQLite register (WAL included)."""
     with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
@@ -190,17 +287,21 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def portal(app_env: Path, _base_db: Path, clock: Clock, monkeypatch) -> Portal:
-    _copy_db(_base_db, app_env)
-    reg = _register(app_env, clock)
+def portal(
+    app_store: str, app_env: Path, _base_db: Path, clock: Clock, monkeypatch, request
+) -> Portal:
+    server = request.getfixturevalue("sheets_server") if app_store == "gsheets" else None
+    reg = _portal(app_store, _base_db, app_env, clock, monkeypatch, server)
     yield Portal(reg, monkeypatch)
     reg.store.close()
 
 
 @pytest.fixture
-def demo_portal(app_env: Path, _demo_db: Path, clock: Clock, monkeypatch) -> Portal:
-    _copy_db(_demo_db, app_env)
-    reg = _register(app_env, clock)
+def demo_portal(
+    app_store: str, app_env: Path, _demo_db: Path, clock: Clock, monkeypatch, request
+) -> Portal:
+    server = request.getfixturevalue("sheets_server") if app_store == "gsheets" else None
+    reg = _portal(app_store, _demo_db, app_env, clock, monkeypatch, server)
     yield Portal(reg, monkeypatch)
     reg.store.close()
 

@@ -320,6 +320,7 @@ def demo_file(demo_portal: Portal, app_env: Path, monkeypatch) -> Portal:
     return demo_portal
 
 
+@pytest.mark.sqlite_only  # the demo register is the embedded file data/demo.db
 def test_the_demo_register_is_recreated_and_the_old_one_kept(demo_file: Portal, app_env: Path):
     old_cases = demo_file.count("cases")
     at = admin_page(demo_file, "演示数据")

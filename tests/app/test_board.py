@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 
 import pandas as pd
 import pytest
@@ -168,7 +169,7 @@ def test_the_league_table_is_the_cli_report_worst_first(
         [
             "report",
             "--register",
-            f"sqlite:///{app_env}",
+            os.environ["REGISTER_URL"],  # the register the app uses (a file or a sheet)
             "--from",
             period.start.isoformat(),
             "--to",

@@ -14,6 +14,7 @@ New pages are covered by adding their row to ``lib/ui/nav.py``: the tests walk t
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 
 import pandas as pd
@@ -231,9 +232,7 @@ def test_another_unit_s_case_address_is_refused(portal, spread, key):
 
 
 def test_the_cli_as_a_handler_leaves_out_another_unit(portal, spread, tmp_path, capsys):
-    url = f"sqlite:///{portal.reg.store.path}" if hasattr(portal.reg.store, "path") else None
-    url = url or f"sqlite:///{tmp_path.parent / 'register.db'}"
-    base = ["--register", url, "--as", "ga_handler"]
+    base = ["--register", os.environ["REGISTER_URL"], "--as", "ga_handler"]
     outputs = []
     for table in ("cases", "instructions", "supervisions", "history"):
         out = tmp_path / f"{table}.csv"

@@ -46,7 +46,7 @@ def test_a_register_that_cannot_be_opened_is_an_error_not_a_traceback(portal, mo
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_lands_on_its_page_and_sees_who_it_is(portal: Portal, role: str):
+def test_each_role_lands_on_its_page_and_sees_who_it_is(portal: Portal, role: str, app_store):
     at = portal.app(role)
     no_errors(at)
     expected = {
@@ -63,7 +63,10 @@ def test_each_role_lands_on_its_page_and_sees_who_it_is(portal: Portal, role: st
     assert ACCOUNTS[role][1] in sidebar  # display name
     assert t("role." + ACCOUNTS[role][2]) in sidebar
     captions = " ".join(texts(at.sidebar.caption))
-    assert "内置数据文件" in captions and "register.db" in captions
+    if app_store == "gsheets":
+        assert "Google 表格" in captions and "gsheets://" in captions
+    else:
+        assert "内置数据文件" in captions and "register.db" in captions
     assert "数据读取于" in captions
 
 
@@ -94,13 +97,14 @@ def test_pages_not_written_yet_are_left_out():
     assert "handler" not in nav.BY_KEY["intake"].roles
 
 
-def test_language_switch_to_english(portal: Portal):
+def test_language_switch_to_english(portal: Portal, app_store):
     at = portal.app("clerk")
     at.sidebar.radio(key="ui.lang").set_value("en").run()
     no_errors(at)
     assert at.title[0].value == "Intake"
     assert "Title *" in [w.label for w in at.text_input]
-    assert any("Embedded file" in c for c in texts(at.sidebar.caption))
+    where = "Google Sheet" if app_store == "gsheets" else "Embedded file"
+    assert any(where in c for c in texts(at.sidebar.caption))
     # and it stays English on the next page
     at.switch_page("pages/tracking.py").run()
     assert at.title[0].value == "Assignment tracking"

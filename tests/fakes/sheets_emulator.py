@@ -252,6 +252,17 @@ class SheetsEmulator:
                     )
             return ss.spreadsheet_id
 
+    def copy_spreadsheet(self, spreadsheet_id: str, title: str | None = None) -> str:
+        """Copy a whole spreadsheet (as Drive's files.copy does); return the new id.
+
+        Lets a test suite build a register once and give each test its own copy.
+        """
+        with self._lock:
+            copied = self._call(
+                self._service.drive_copy, spreadsheet_id, {"name": title} if title else {}
+            )
+            return copied["id"]
+
     def add_worksheet(
         self,
         spreadsheet_id: str,

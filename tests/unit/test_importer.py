@@ -285,7 +285,7 @@ def test_text_round_trips_byte_exact_through_import_store_and_export(
 
     store = SQLiteStore(tmp_path / "second.db")
     store.init()
-    second = Register(store, clock=tmp_register._clock)
+    second = Register(store, clock=tmp_register.clock)
     second.save_unit(admin, {"name": "广安区", "kind": "区市县"})
     back = importer.run_import(second, admin, path)
     assert back.ok, [i.text() for i in back.plan.rejected]

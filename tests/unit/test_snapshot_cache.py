@@ -43,7 +43,7 @@ def reg(tmp_path, clock, admin, intake_case):
 
 def fresh(reg: Register):
     """What a new register on the same file reads."""
-    return Register(SQLiteStore(reg.store.path), clock=reg._clock).load()
+    return Register(SQLiteStore(reg.store.path), clock=reg.clock).load()
 
 
 def assert_same(a, b):
@@ -93,7 +93,7 @@ def test_a_write_by_another_process_forces_a_full_read(reg, clerk):
     cid = reg.intake(clerk, VALID)
     reg.load()
     # Someone else (another process) changes the register...
-    other = Register(SQLiteStore(reg.store.path), clock=reg._clock)
+    other = Register(SQLiteStore(reg.store.path), clock=reg.clock)
     other.assign(clerk, cid, unit="岳池县", assigned_at="2026-03-03")
     # ...and then we write too: our patch must not hide their change.
     reg.instruct(clerk, cid, leader="市长", text="阅")
