@@ -435,7 +435,10 @@ class Register:
             log.exception("snapshot patch failed; reading the register again")
         with self._lock:
             self._cache = patched
-            self._meta_cache = None
+            # A patch touches cases and their side sheets only: units and settings are as read.
+            self._meta_cache = (
+                (patched[0], patched[1], self._meta_of(patched[2])) if patched else None
+            )
         return allocated
 
     _PATCHABLE = frozenset({"cases", "instructions", "supervisions", "history"})
@@ -521,7 +524,9 @@ class Register:
         return (token, c_time if token is None else time.monotonic(), new)
 
     def _current(self, user: User, action: str, case_id: str, version: int | None):
-        row = self.store.get_row("cases", case_id)
+        row = self._snapshot_row("cases", case_id)
+        if row is None:
+            row = self.store.get_row("cases", case_id)
         if row is None:
             raise DomainError("err.not_found", case_id=case_id)
         require(user, action, row)
@@ -530,6 +535,33 @@ class Register:
             raise ConflictError("cases", case_id, version, actual)
         typed, _, _ = self.schema["cases"].parse_row(row)
         return row, typed, actual
+
+    def _snapshot_row(self, sheet: str, key: str) -> dict[str, str] | None:
+        """The row as this register last read (or wrote) it, for a store where a fresh read
+        costs an API call (no change token: a shared Google Sheet), while the snapshot is
+        younger than ``max_age_s``; None otherwise (read it afresh).
+
+        Safe because the commit checks the row's version where it stands now: a row changed
+        since by someone else is a :class:`ConflictError`, never overwritten.
+        """
+        if self._token() is not None:
+            return None
+        with self._lock:
+            cached = self._cache
+        if cached is None or not self._fresh(cached, None):
+            return None
+        raw = cached[2].snapshot.frames.get(sheet)
+        key_field = self.schema[sheet].key
+        if raw is None or key_field is None or key_field not in raw.columns:
+            return None
+        hit = raw.loc[(raw[key_field] == key).to_numpy()]
+        if len(hit) != 1:
+            return None
+        values = hit.iloc[0]
+        return {
+            k: "" if values.get(k) is None or pd.isna(values.get(k)) else str(values.get(k))
+            for k in self.schema[sheet].keys
+        }
 
     def _allowed(self, data: RegisterData | RegisterMeta | None = None) -> dict[str, list[str]]:
         data = data or self.meta()

@@ -125,6 +125,9 @@ def apply_stale_seconds(reg: Register) -> Register:
     A store with ``change_token`` (SQLite) notices every change itself and is left alone.
     """
     if getattr(reg.store, "change_token", None) is None:
+        # Load first: a stale snapshot is read again in one call that brings the settings
+        # with it (asking for the settings alone first would be a second call).
+        reg.load()
         reg.max_age_s = stale_seconds(reg)
     return reg
 

@@ -111,9 +111,51 @@ def test_a_service_action_through_the_register(store, emulator, clock, admin, cl
 
     reg.assign(clerk, case_id, unit="广安区", lead_official="周局长", version=1)
 
-    # The case read afresh (1 call: the page read told where it is), then the commit: find
-    # the row again and check its version (1), write the changed cells (1), history (1).
-    assert calls(emulator) == {"values.batchGet": 2, "values.batchUpdate": 1, "values.append": 1}
+    # The case as the page read it (0 calls), then the commit: find the row again and check
+    # its version (1), write the changed cells (1), history (1).
+    assert calls(emulator) == {"values.batchGet": 1, "values.batchUpdate": 1, "values.append": 1}
+    assert store.get_row("cases", case_id)["unit"] == "广安区"
+
+
+def test_a_service_action_without_a_snapshot_reads_the_case_afresh(
+    store, emulator, clock, admin, clerk
+):
+    reg = Register(store, clock=clock)
+    reg.max_age_s = 30
+    reg.save_unit(admin, {"name": "广安区", "kind": "区市县"})
+    case_id = reg.intake(clerk, _valid_case())
+    reg.invalidate()  # no snapshot (or one older than stale_seconds)
+    emulator.reset_counts()
+
+    reg.assign(clerk, case_id, unit="广安区")
+
+    # Units and settings (1), the case afresh (2: no read told where it is yet), then the
+    # commit's read, write and history.
+    assert calls(emulator) == {"values.batchGet": 4, "values.batchUpdate": 1, "values.append": 1}
+
+
+def test_a_case_changed_by_a_colleague_since_the_page_read_is_a_conflict(
+    store, make_store, emulator, clock, admin, clerk
+):
+    import pytest
+
+    from lib.store.base import ConflictError
+
+    reg = Register(store, clock=clock)
+    reg.max_age_s = 30
+    reg.save_unit(admin, {"name": "广安区", "kind": "区市县"})
+    reg.save_unit(admin, {"name": "前锋区", "kind": "区市县"})
+    case_id = reg.intake(clerk, _valid_case())
+    reg.load()
+    colleague = Register(make_store(), clock=clock)
+    colleague.assign(clerk, case_id, unit="前锋区")
+
+    with pytest.raises(ConflictError):
+        reg.assign(clerk, case_id, unit="广安区")  # validated on our (older) snapshot
+
+    row = store.get_row("cases", case_id)
+    assert (row["unit"], row["version"]) == ("前锋区", "2"), "the colleague's change stands"
+    assert reg.load().cases.set_index("case_id").at[case_id, "unit"] == "前锋区", "re-read"
 
 
 def test_the_register_re_reads_only_when_stale(store, emulator, clock, admin, clerk):
