@@ -31,7 +31,9 @@ def filters(c: Ctx, every: pd.DataFrame) -> dict:
     actions = sorted(set(every["action"]) - {""}, key=lambda a: (action_label(c, a), a))
     top = st.columns([2, 2, 3])
     with top[0]:
-        who = st.multiselect(c.t("ui.audit.user"), users, key="audit.user")
+        who = st.multiselect(
+            c.t("ui.audit.user"), users, key="audit.user", placeholder=c.t("ui.all")
+        )
     with top[1]:
         case = st.text_input(c.t("ui.audit.case"), key="audit.case", max_chars=40)
     with top[2]:
@@ -39,6 +41,7 @@ def filters(c: Ctx, every: pd.DataFrame) -> dict:
             c.t("ui.audit.action"),
             actions,
             key=lang_key("audit.action", c.lang),
+            placeholder=c.t("ui.all"),
             format_func=lambda a: action_label(c, a),
         )
     left, right, _ = st.columns([1, 1, 2])

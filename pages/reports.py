@@ -253,7 +253,13 @@ def assessment_tab(c: Ctx, b: Bulletin, weights: QuarterWeights) -> None:
     units = list(a.table[metrics.UNIT])
     # The three best and three last units by default; any other can be added.
     first = list(dict.fromkeys(units[:3] + units[-3:]))
-    chosen = st.multiselect(c.t("rep.trend.units"), units, default=first, key="rep.trend.units")
+    chosen = st.multiselect(
+        c.t("rep.trend.units"),
+        units,
+        default=first,
+        key="rep.trend.units",
+        placeholder=c.t("ui.choose_many"),
+    )
     trend = a.trend[a.trend[metrics.UNIT].isin(chosen)]
     if len(chosen) <= 6:
         st.altair_chart(charts.score_trend_chart(trend, c.lang), width="stretch")

@@ -76,6 +76,7 @@ def queue_tab(c: Ctx, cases: pd.DataFrame) -> None:
                 c.sheet.field("unit").label(c.lang),
                 c.data.active_units(),
                 index=None,
+                placeholder=c.t("ui.choose"),
                 key="tracking.assign.unit",
             )
         with c2:

@@ -203,7 +203,13 @@ def _assign(ctx: Ctx, case: Mapping[str, Any], k: str) -> Call:
     units = ctx.data.active_units()
     c1, c2, c3 = st.columns([2, 2, 1])
     with c1:
-        unit = st.selectbox(_label(ctx, "cases", "unit"), units, key=f"{k}.unit", index=None)
+        unit = st.selectbox(
+            _label(ctx, "cases", "unit"),
+            units,
+            key=f"{k}.unit",
+            index=None,
+            placeholder=ctx.t("ui.choose"),
+        )
     with c2:
         lead = st.text_input(_label(ctx, "cases", "lead_official"), key=f"{k}.lead", max_chars=100)
     with c3:
@@ -217,7 +223,13 @@ def _reassign(ctx: Ctx, case: Mapping[str, Any], k: str) -> Call:
     units = [u for u in ctx.data.active_units() if u != case.get("unit")]
     c1, c2, c3 = st.columns([2, 2, 1])
     with c1:
-        unit = st.selectbox(_label(ctx, "cases", "unit"), units, key=f"{k}.unit", index=None)
+        unit = st.selectbox(
+            _label(ctx, "cases", "unit"),
+            units,
+            key=f"{k}.unit",
+            index=None,
+            placeholder=ctx.t("ui.choose"),
+        )
     with c2:
         lead = st.text_input(_label(ctx, "cases", "lead_official"), key=f"{k}.lead", max_chars=100)
     with c3:
@@ -318,7 +330,13 @@ def _evaluate(ctx: Ctx, case: Mapping[str, Any], k: str) -> Call:
     f = ctx.sheet.field("evaluation")
     c1, c2 = st.columns(2)
     with c1:
-        value = st.selectbox(f.label(ctx.lang), list(f.enum or ()), key=f"{k}.value", index=None)
+        value = st.selectbox(
+            f.label(ctx.lang),
+            list(f.enum or ()),
+            key=f"{k}.value",
+            index=None,
+            placeholder=ctx.t("ui.choose"),
+        )
     with c2:
         day = _date(ctx, _label(ctx, "cases", "evaluated_at"), f"{k}.date")
     return lambda v: ctx.reg.evaluate(

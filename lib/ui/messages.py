@@ -55,6 +55,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.yes": ("是", "Yes"),
     "ui.no": ("否", "No"),
     "ui.all": ("全部", "All"),
+    "ui.choose": ("请选择", "Choose"),
+    "ui.choose_many": ("请选择（可多选）", "Choose one or more"),
     "ui.none": ("—", "—"),
     "ui.open_case": ("打开案件 {case_id}", "Open case {case_id}"),
     "ui.rows": ("共 {n} 件", "{n} cases"),

@@ -132,7 +132,9 @@ def test_assign_several_cases_from_the_queue(portal: Portal):
     assert list(at.dataframe[0].value["case_id"]) == ids
     select(at, "queue", [0, 2])
     assert "已选 2 件" in " ".join(texts(at.markdown))
-    at.selectbox(key="tracking.assign.unit").set_value("广安区")
+    box = at.selectbox(key="tracking.assign.unit")
+    assert (box.value, box.placeholder) == (None, "请选择"), "no English placeholder"
+    box.set_value("广安区")
     at.text_input(key="tracking.assign.lead").input("区委副书记 周明")
     at.date_input(key="tracking.assign.date").set_value(dt.date(2026, 3, 19))
     at.button(key="tracking.assign.submit").click().run()
