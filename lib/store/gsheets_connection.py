@@ -31,7 +31,8 @@ service account's ``client_email`` as an Editor.
 
 Caching: a Google Sheet cannot say cheaply that someone edited it by hand, so the register
 re-reads the sheet when its snapshot is older than the ``stale_seconds`` setting (default 30 s,
-on the settings page) and at once after the app's own writes. :func:`apply_stale_seconds` keeps
+on the settings page). The app's own writes are patched into the snapshot (an import, or a
+change to units, users or settings, drops it instead). :func:`apply_stale_seconds` keeps
 ``reg.max_age_s`` in step with the setting (:func:`gsheets_register` calls it on every page run);
 the refresh button calls :func:`refresh`.
 
