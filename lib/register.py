@@ -145,7 +145,7 @@ class RegisterData:
 
 def _with_flags(cases: pd.DataFrame, instructions: pd.DataFrame) -> pd.DataFrame:
     """``cases`` plus ``instructed`` (has a 批示) and ``repeats`` (how many repeat it)."""
-    cases = cases.copy()
+    cases = cases.copy(deep=False)  # copy-on-write: new columns never touch the original
     if not len(cases):
         cases["instructed"] = pd.Series(dtype=bool)
         cases["repeats"] = pd.Series(dtype="int64")

@@ -382,7 +382,7 @@ class Sheet:
         own) are kept as they are. Values that cannot be read become missing here; ``check``
         reports them.
         """
-        out = raw.copy()
+        out = raw.copy(deep=False)  # copy-on-write: replacing columns leaves ``raw`` alone
         for f in self.fields:
             if f.key not in out.columns:
                 out[f.key] = f.default_text
