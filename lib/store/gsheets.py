@@ -892,7 +892,10 @@ class GSheetsStore:
                 problems.append(
                     self._problem(name, 1, label, "", "gs.p.no_header", {"column": col_letter(c)})
                 )
-        frame = pd.DataFrame(columns)
+        # dtype=object: pandas 3 would otherwise infer its string dtype, slower to build here
+        # and converted back to object by every typed frame.
+        frame = pd.DataFrame(columns, dtype=object)
+        frame["_row"] = pd.Series(numbers, dtype="int64")
         if sheet is not None and sheet.key and sheet.key in hdr.col_of:
             with self._lock:
                 self._row_hint[name] = dict(zip(columns[sheet.key], numbers, strict=True))
