@@ -14,6 +14,9 @@ from lib.ui.errors import error_text
 from lib.ui.text import md_escape
 
 SELECTED = "tracking._case"
+# Rows drawn in a table (the first in its order; counts and exports cover every row): a
+# browser table of 100,000 rows is 24 MB sent on every run, and seconds before it responds.
+SHOWN = tables.STYLE_LIMIT
 SELECTION_SIG = "tracking._sel_sig"
 
 
@@ -24,9 +27,8 @@ def table_key(base: str, ids: pd.Series) -> str:
     return f"{base}.{digest}"
 
 
-def stage_counts(c: Ctx, cases: pd.DataFrame) -> None:
+def stage_counts(c: Ctx, cases: pd.DataFrame, due: pd.DataFrame) -> None:
     """How many cases wait, are handled, are overdue or due soon (of the filtered rows)."""
-    due = tables.due_frame(cases, c.today, c.data.rules, c.lang)
     status = cases["status"] if len(cases) else pd.Series(dtype=object)
     items = [
         (c.t("status.待交办"), int((status == "待交办").sum())),
@@ -52,8 +54,10 @@ def queue_tab(c: Ctx, cases: pd.DataFrame) -> None:
         st.info(c.t("ui.tracking.queue_empty"))
         return
     st.caption(c.t("ui.tracking.queue_help"))
+    if len(queue) > SHOWN:
+        st.caption(c.t("ui.tracking.shown", n=SHOWN, total=len(queue)))
     cols = [k for k in tables.QUEUE_COLUMNS if k in queue.columns]
-    frame = queue[cols].reset_index(drop=True)
+    frame = queue[cols].head(SHOWN).reset_index(drop=True)
     event = st.dataframe(
         frame,
         key=table_key("queue", frame["case_id"]),
@@ -127,15 +131,24 @@ def queue_tab(c: Ctx, cases: pd.DataFrame) -> None:
     st.rerun()
 
 
-def worklist_tab(c: Ctx, cases: pd.DataFrame, sort: str) -> None:
-    """Every filtered case, most urgent first; pick one to act on it."""
+def worklist_tab(c: Ctx, cases: pd.DataFrame, sort: str, due: pd.DataFrame) -> None:
+    """The filtered cases, most urgent first (the first :data:`SHOWN`); pick one to act on it."""
     if cases.empty:
         st.info(c.t("ui.tracking.empty"))
         return
     frame, level = tables.worklist(
-        cases, sheet=c.sheet, today=c.today, rules=c.data.rules, lang=c.lang, sort=sort
+        cases,
+        sheet=c.sheet,
+        today=c.today,
+        rules=c.data.rules,
+        lang=c.lang,
+        sort=sort,
+        limit=SHOWN,
+        due=due,
     )
     st.caption(c.t("ui.due.legend", days=c.data.rules.due_soon_days))
+    if len(cases) > len(frame):
+        st.caption(c.t("ui.tracking.shown", n=len(frame), total=len(cases)))
     key = table_key("worklist", frame["case_id"])
     event = st.dataframe(
         tables.styled(frame, level, c.sheet),
@@ -173,7 +186,8 @@ def page(c: Ctx) -> None:
     hide = ("unit",) if c.user.role == "handler" and len(c.user.units) <= 1 else ()
     chosen = filters.draw(c.data, c.sheet, c.lang, hide=hide)
     cases = filters.apply(c.data.cases, chosen)
-    stage_counts(c, cases)
+    due = tables.due_frame(cases, c.today, c.data.rules, c.lang)
+    stage_counts(c, cases, due)
     info, dl = st.columns([3, 2])
     with info:
         st.caption(c.t("ui.rows", n=len(cases)))
@@ -190,9 +204,9 @@ def page(c: Ctx) -> None:
         with tab_q:
             queue_tab(c, cases)
         with tab_l:
-            worklist_tab(c, cases, chosen.sort)
+            worklist_tab(c, cases, chosen.sort, due)
     else:
-        worklist_tab(c, cases, chosen.sort)
+        worklist_tab(c, cases, chosen.sort, due)
 
 
 run_page(page_setup("tracking"), page)

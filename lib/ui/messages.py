@@ -115,6 +115,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "responsible leader to assign them.",
     ),
     "ui.tracking.selected": ("已选 {n} 件", "{n} selected"),
+    "ui.tracking.shown": (
+        "表中列出排在最前的 {n} 件（共 {total} 件）；请用筛选缩小范围，导出文件包含全部 {total} 件。",
+        "The table lists the first {n} of {total} cases; narrow them with the filters — the "
+        "export holds all {total}.",
+    ),
     "ui.tracking.assign_selected": ("交办所选案件", "Assign the selected cases"),
     "ui.tracking.assigned_many": ("已交办 {n} 件至 {unit}", "{n} cases assigned to {unit}"),
     "ui.tracking.assign_partial": (

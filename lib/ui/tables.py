@@ -194,10 +194,15 @@ def worklist(
     lang: str,
     columns: Sequence[str] = WORKLIST_COLUMNS,
     sort: str = "urgency",
+    limit: int | None = None,
+    due: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """The display frame of ``cases`` (chosen columns, due state, sorted) and its due levels."""
-    due = due_frame(cases, today, rules, lang)
-    frame = cases.copy()
+    """The display frame of ``cases`` (chosen columns, due state, sorted) and its due levels:
+    the first ``limit`` rows in that order (all without one). ``due`` is ``due_frame`` of
+    ``cases`` when the caller has it already."""
+    if due is None:
+        due = due_frame(cases, today, rules, lang)
+    frame = cases.copy(deep=False)  # copy-on-write: the snapshot's frame is left alone
     frame["next_due"] = due["next_due"]
     frame["due_state"] = due["due_state"]
     if sort == "newest":
@@ -208,6 +213,8 @@ def worklist(
         order = frame.sort_values("case_id").index
     else:
         order = urgency_order(due, cases)
+    if limit is not None:
+        order = order[:limit]
     keep = [c for c in columns if c in frame.columns]
     out = frame.loc[order, keep]
     if lang == "en" and "status" in out:

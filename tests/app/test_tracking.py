@@ -378,3 +378,30 @@ def test_switching_language_keeps_the_filters_and_the_chosen_action(portal: Port
     assert at.selectbox(key="f.instructed@en").value == "no"
     assert at.radio(key=f"act.{cid}.choice@en").value == "reject"
     assert address(at, "sort") == ["newest"]  # the address does not depend on the language
+
+
+def test_a_big_worklist_draws_the_most_urgent_rows_and_counts_them_all(
+    demo_portal: Portal, monkeypatch
+):
+    monkeypatch.setattr(tables, "STYLE_LIMIT", 7)  # the page draws this many rows at most
+    cases = demo_portal.reg.load().cases
+    at = demo_portal.page("admin", "tracking")
+    no_errors(at)
+    table = worklist(at)
+    assert len(table) == 7
+    # The drawn rows are the first of the full list, in its (urgency) order.
+    full, _ = tables.worklist(
+        cases,
+        sheet=demo_portal.reg.schema["cases"],
+        today=demo_portal.reg.today(),
+        rules=demo_portal.reg.rules(),
+        lang="zh",
+    )
+    assert list(table["case_id"]) == list(full["case_id"].head(7))
+    said = " ".join(texts(at.caption))
+    assert f"表中列出排在最前的 7 件（共 {len(cases)} 件）" in said
+    assert f"共 {len(cases)} 件" in said  # the count (and the export) cover every row
+    waiting = int((cases["status"] == "待交办").sum())
+    assert waiting > 7
+    assert len(at.dataframe[0].value) == 7, "the 待交办 queue too"
+    assert f"表中列出排在最前的 7 件（共 {waiting} 件）" in said
