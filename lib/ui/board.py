@@ -16,20 +16,29 @@ Choices where the SPEC is silent:
 * Repeat messages are those received in the period; with one unit chosen, those counted in that
   unit (the original's unit, SPEC §7).
 * Open 批示件 = cases with an instruction that are not concluded (待交办, 已交办, 办理中).
+
+The board, its case chooser and the digest are computed once per register snapshot and view
+(:func:`snapshot_memo`) and reused by later runs, the wall display's refreshes and other
+sessions until the register changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from lib import metrics
+from lib.auth import User
 from lib.bulletin import Period
 from lib.digest import daily_digest
 from lib.i18n import t
@@ -58,12 +67,58 @@ KIND_KEY = "board.kind"
 CASE_KEY = "board.case"
 PICKED = "board._picked"
 SEEN = "board._seen"
-BUILT = "board._built"
 DONE = "board._done"
 ADDRESS = "board._address"
 FULL_RUN = "board._full_run"
 WALL_PARAM = "wall"
 ALL = ""
+MEMO_ENTRIES = 32  # results remembered per snapshot (all users, units, periods together)
+
+T = TypeVar("T")
+
+
+# --- figures remembered while a snapshot lives ----------------------------------------------
+
+# id(snapshot) -> (weak reference to it, key -> result). The Register replaces its snapshot
+# object on every change (a re-read or a patch after a write), so a result is reused only for
+# the very snapshot it was computed from: the weak reference must still point at that object
+# (an id can be reused once an object is gone), and the entry is dropped when it dies.
+_memo: dict[int, tuple[weakref.ref, OrderedDict[Hashable, Any]]] = {}
+_memo_lock = threading.Lock()
+
+
+def _forget(key: int, ref: weakref.ref) -> None:
+    hit = _memo.get(key)
+    if hit is not None and hit[0] is ref:
+        _memo.pop(key, None)
+
+
+def snapshot_memo(data: RegisterData, user: User, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, remembered while ``data``'s snapshot lives, for the same ``key`` and the
+    same view of it (``user``: the cases they may see, masked for their role).
+
+    Shared by reruns and sessions, so the result must not be changed by the caller. It must not
+    refer to ``data`` either (that would keep the snapshot alive).
+    """
+    snap = data.snapshot
+    full = (user.username, user.role, tuple(sorted(user.units)), key)
+    with _memo_lock:
+        hit = _memo.get(id(snap))
+        if hit is not None and hit[0]() is snap and full in hit[1]:
+            hit[1].move_to_end(full)
+            return hit[1][full]
+    value = compute()
+    with _memo_lock:
+        hit = _memo.get(id(snap))
+        if hit is None or hit[0]() is not snap:
+            ident = id(snap)
+            ref = weakref.ref(snap, lambda r, k=ident: _forget(k, r))
+            hit = (ref, OrderedDict())
+            _memo[ident] = hit
+        hit[1][full] = value
+        while len(hit[1]) > MEMO_ENTRIES:
+            hit[1].popitem(last=False)
+    return value
 
 
 # --- the figures ---------------------------------------------------------------------------
@@ -85,6 +140,14 @@ class Board:
     repeats: pd.DataFrame
     instructed: pd.DataFrame
     league: pd.DataFrame  # metrics.league_table as is (rank order)
+    # The tables as drawn, by (list, language, wall): a board is reused while its snapshot lasts.
+    drawn: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def drawn_once(self, key: tuple, make: Callable[[], T]) -> T:
+        """``make()``, once per board (the result must not be changed)."""
+        if key not in self.drawn:
+            self.drawn[key] = make()
+        return self.drawn[key]
 
     @property
     def date_to(self) -> dt.date:
@@ -445,15 +508,12 @@ def _account_unchanged(c: Ctx) -> bool:
 
 
 def board_for(c: Ctx, data: RegisterData, day: dt.date, unit: str, kind: str) -> Board:
-    """:func:`build`, reused within a session while the snapshot, day and choices are the same
-    (the live part and the action form of one run need the same board)."""
-    key = (id(data.snapshot), data.read_at, day, unit, kind, c.user.username, c.lang)
-    cached = st.session_state.get(BUILT)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    b = build(data, day, unit, kind)
-    st.session_state[BUILT] = (key, b)
-    return b
+    """:func:`build`, reused while the snapshot, day and choices are the same (the live part
+    and the action form of one run, later runs, the wall display's refreshes, other sessions
+    of the same view)."""
+    return snapshot_memo(
+        data, c.user, ("board", day, unit, kind), lambda: build(data, day, unit, kind)
+    )
 
 
 def _live(c: Ctx, unit: str, kind: str, wall: bool) -> None:
@@ -652,6 +712,11 @@ def _table_key(name: str, ids: pd.Series) -> str:
     return f"board.list.{name}.{digest}"
 
 
+def _shown_list(frame: pd.DataFrame, name: str, lang: str, wall: bool) -> tuple[pd.DataFrame, str]:
+    shown = list_frame(frame, name, lang, WALL_LIST if wall else None)
+    return shown, _table_key(name, shown["case_id"])
+
+
 def case_table(
     c: Ctx, frame: pd.DataFrame, name: str, b: Board, *, selectable: bool, wall: bool = False
 ) -> None:
@@ -659,7 +724,7 @@ def case_table(
     if frame.empty:
         st.info(c.t(f"ov.empty.{name}"))
         return
-    shown = list_frame(frame, name, c.lang, WALL_LIST if wall else None)
+    shown, key = b.drawn_once((name, c.lang, wall), lambda: _shown_list(frame, name, c.lang, wall))
     help_key = {"unsatisfied": "ov.unsatisfied.help", "repeats": "ov.repeats.help"}.get(name)
     note = c.t("ov.count", n=len(shown))
     if help_key:
@@ -667,7 +732,6 @@ def case_table(
     if selectable:
         note += " · " + c.t("ov.pick_help")
     st.caption(note)
-    key = _table_key(name, shown["case_id"])
     config = _column_config(c, list(shown.columns))
     height = tables.height(len(shown), 720 if wall else 420)
     if not selectable:
@@ -700,7 +764,7 @@ def league_table(c: Ctx, b: Board, *, download: bool, wall: bool = False) -> Non
     if b.league.empty:
         st.info(c.t("ov.empty.league"))
         return
-    shown = league_display(b.league, c.lang)
+    shown = b.drawn_once(("league", c.lang), lambda: league_display(b.league, c.lang))
     if wall:
         shown = shown[[metrics.column_label(k, c.lang) for k in WALL_LEAGUE]]
     unit_col = metrics.column_label(metrics.UNIT, c.lang)
@@ -743,19 +807,63 @@ def _may_act(c: Ctx) -> bool:
 
 def _reasons(c: Ctx, b: Board) -> dict[str, str]:
     """Case id -> why it is on the board (for the case chooser), most urgent first."""
-    out: dict[str, list[str]] = {}
+    lists = [
+        (b.overdue, "ov.why.overdue", "days_overdue"),
+        (b.due_soon, "ov.why.due_soon", "days_left"),
+        (b.unsatisfied, "ov.why.unsatisfied", None),
+        (b.instructed, "ov.why.instructed", None),
+        (b.repeats, "ov.why.repeat", None),
+    ]
+    ids, texts = [], []
+    for frame, key, days in lists:
+        if frame.empty:
+            continue
+        ids.append(frame["case_id"].astype(str).to_numpy(dtype=object))
+        if days is None:
+            texts.append(np.full(len(frame), c.t(key), dtype=object))
+        else:
+            n = frame[days].astype("int64")
+            words = {d: c.t(key, days=int(d)) for d in n.unique()}
+            texts.append(n.map(words).to_numpy(dtype=object))
+    if not ids:
+        return {}
+    # One row per (case, reason) in the order met: lists by urgency, rows in list order.
+    rows = pd.DataFrame({"case_id": np.concatenate(ids), "why": np.concatenate(texts)})
+    rows = rows.drop_duplicates()
+    first = rows.drop_duplicates("case_id")
+    several = rows["case_id"].duplicated(keep=False).to_numpy()
+    why = dict(zip(first["case_id"], first["why"], strict=True))
+    if several.any():
+        sep = ", " if c.lang == "en" else "，"
+        joined = rows[several].groupby("case_id", sort=False)["why"].agg(sep.join)
+        why.update(joined.to_dict())
+    return why
 
-    def add(frame: pd.DataFrame, text) -> None:
-        for _, r in frame.iterrows():
-            out.setdefault(str(r["case_id"]), []).append(text(r))
 
-    add(b.overdue, lambda r: c.t("ov.why.overdue", days=int(r["days_overdue"])))
-    add(b.due_soon, lambda r: c.t("ov.why.due_soon", days=int(r["days_left"])))
-    add(b.unsatisfied, lambda r: c.t("ov.why.unsatisfied"))
-    add(b.instructed, lambda r: c.t("ov.why.instructed"))
-    add(b.repeats, lambda r: c.t("ov.why.repeat"))
-    sep = ", " if c.lang == "en" else "，"
-    return {k: sep.join(dict.fromkeys(v)) for k, v in out.items()}
+def _choices(c: Ctx, b: Board, data: RegisterData) -> tuple[dict[str, str], dict[str, str]]:
+    """The case chooser's cases (id -> why, most urgent first) and their labels."""
+    reasons = _reasons(c, b)
+    cases = data.cases
+    ids = list(reasons)
+    titles = _titles(cases, ids)
+    labels = {
+        case_id: _label(case_id, reasons[case_id], titles.get(case_id, "")) for case_id in ids
+    }
+    return reasons, labels
+
+
+def _titles(cases: pd.DataFrame, ids: Sequence[str]) -> dict[str, Any]:
+    """The title of each case id among ``ids`` (the last row of an id, as ``dict(zip())``)."""
+    if cases.empty or not len(ids):
+        return {}
+    hit = cases[cases["case_id"].isin(ids)]
+    return dict(zip(hit["case_id"], hit["title"], strict=False))
+
+
+def _label(case_id: str, why: str, title: Any) -> str:
+    text = str(title)
+    text = text if len(text) <= 24 else text[:23] + "…"
+    return " · ".join(x for x in (case_id, why, text) if x)
 
 
 def action_panel(c: Ctx, unit: str, kind: str) -> None:
@@ -765,22 +873,26 @@ def action_panel(c: Ctx, unit: str, kind: str) -> None:
         st.caption(c.t("ov.act.none"))
         return
     b = board_for(c, c.data, c.today, unit, kind)
-    reasons = _reasons(c, b)
-    titles = dict(zip(c.data.cases["case_id"], c.data.cases["title"], strict=False))
+    reasons, labels = snapshot_memo(
+        c.data,
+        c.user,
+        ("choices", c.today, unit, kind, c.lang),
+        lambda: _choices(c, b, c.data),
+    )
     ss = st.session_state
     picked = ss.pop(PICKED, None)
     options = list(reasons)
     if picked:
         ss[CASE_KEY] = picked
     current = ss.get(CASE_KEY)
-    if current and current not in options:
+    if current and current not in reasons:
         options.insert(0, current)
 
     def label(case_id: str) -> str:
-        why = reasons.get(case_id, "")
-        title = str(titles.get(case_id, ""))
-        title = title if len(title) <= 24 else title[:23] + "…"
-        return " · ".join(x for x in (case_id, why, title) if x)
+        if case_id in labels:
+            return labels[case_id]
+        title = _titles(c.data.cases, [case_id]).get(case_id, "")
+        return _label(case_id, reasons.get(case_id, ""), title)
 
     case_id = st.selectbox(
         c.t("ov.act.case"),
@@ -853,6 +965,11 @@ def case_form(c: Ctx, case_id: str) -> None:
 def digest(c: Ctx, unit: str) -> None:
     """The daily digest as plain text with a copy button."""
     with st.expander(c.t("ov.digest"), icon=":material/content_copy:"):
-        text = daily_digest(digest_data(c.data, unit), c.today, c.lang)
+        text = snapshot_memo(
+            c.data,
+            c.user,
+            ("digest", c.today, unit, c.lang),
+            lambda: daily_digest(digest_data(c.data, unit), c.today, c.lang),
+        )
         st.code(text, language=None, wrap_lines=True)
         st.caption(c.t("ov.digest.help"))

@@ -3,9 +3,12 @@ the board land in the register with history; unit filter, digest, refresh, wall 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import gc
 import io
 import os
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -14,6 +17,7 @@ from lib import metrics
 from lib.bulletin import Period
 from lib.cli import main as cli
 from lib.digest import daily_digest
+from lib.i18n import t
 from lib.register import ESCALATION_KIND
 from lib.reports import format_rate
 from lib.ui import board
@@ -449,3 +453,68 @@ def test_the_wall_display_counts_as_activity(demo_portal: Portal, monkeypatch):
     monkeypatch.setattr(signin.st, "session_state", fake)
     keep_alive()
     assert time.time() - fake[signin.AUTH_KEY]["seen"] < 5
+
+
+def test_the_case_chooser_says_why_each_case_is_on_the_board():
+    def frame(ids, **cols):
+        return pd.DataFrame({"case_id": ids, **cols})
+
+    empty = pd.DataFrame()
+    b = board.Board(
+        day=DAY,
+        unit="",
+        period=Period.containing("month", DAY),
+        rates={},
+        trend=empty,
+        open=0,
+        overdue=frame(["a", "b", "a", "f"], days_overdue=[5, 3, 5, 40]),
+        due_soon=frame(["c", "b"], days_left=[2, 1]),
+        unsatisfied=frame(["a"]),
+        repeats=frame(["d", "e"]),
+        instructed=frame(["c", "d", "f"]),
+        league=empty,
+    )
+    zh = SimpleNamespace(lang="zh", t=lambda k, **p: t(k, "zh", **p))
+    assert board._reasons(zh, b) == {
+        "a": "逾期5天，不满意",
+        "b": "逾期3天，1天内到期",
+        "f": "逾期40天，批示件",
+        "c": "2天内到期，批示件",
+        "d": "批示件，重复留言",
+        "e": "重复留言",
+    }
+    assert list(board._reasons(zh, b)) == ["a", "b", "f", "c", "d", "e"]  # most urgent first
+    en = SimpleNamespace(lang="en", t=lambda k, **p: t(k, "en", **p))
+    assert board._reasons(en, b)["a"] == "5 d overdue, unsatisfied"
+    nothing = dataclasses.replace(
+        b, overdue=empty, due_soon=empty, unsatisfied=empty, repeats=empty, instructed=empty
+    )
+    assert board._reasons(zh, nothing) == {}
+
+
+def test_figures_are_remembered_for_one_snapshot_and_one_view(portal: Portal):
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    admin, clerk = user("admin"), user("clerk")
+    data = portal.reg.load()
+    assert board.snapshot_memo(data, admin, "k", compute) == 1
+    view = dataclasses.replace(data, cases=data.cases.copy())  # another view, same snapshot
+    assert board.snapshot_memo(view, admin, "k", compute) == 1
+    assert board.snapshot_memo(data, clerk, "k", compute) == 2  # another user's view
+    assert board.snapshot_memo(data, admin, "other", compute) == 3
+    # a change replaces the snapshot: computed afresh
+    portal.reg.set_setting(admin, "refresh_seconds", "30")
+    changed = portal.reg.load()
+    assert changed.snapshot is not data.snapshot
+    assert board.snapshot_memo(changed, admin, "k", compute) == 4
+    # forgotten with its snapshot
+    gone = dataclasses.replace(data, snapshot=dataclasses.replace(data.snapshot))
+    assert board.snapshot_memo(gone, admin, "k", compute) == 5
+    ident = id(gone.snapshot)
+    del gone
+    gc.collect()
+    assert ident not in board._memo
