@@ -18,6 +18,7 @@ from lib import charts, metrics
 from lib.reports import format_rate
 from lib.ui import Ctx, page_setup, run_page, tables
 from lib.ui import satisfaction as sat
+from lib.ui.board import snapshot_memo
 
 
 def controls(c: Ctx) -> tuple[dt.date, dt.date, str]:
@@ -67,10 +68,12 @@ def controls(c: Ctx) -> tuple[dt.date, dt.date, str]:
 
 def tiles(c: Ctx, start: dt.date, end: dt.date) -> None:
     """The period's totals: cases, evaluations, the two satisfaction rates."""
-    d = c.data
-    row = metrics.summary(
-        d.cases, None, None, d.rules, date_from=start, date_to=end, as_of=c.today
-    ).iloc[0]
+    row = snapshot_memo(
+        c.data,
+        c.user,
+        ("sat.totals", start, end, c.today),
+        lambda: sat.period_totals(c.data, start, end, c.today),
+    )
     items = [
         (metrics.column_label("案件数", c.lang), int(row["案件数"])),
         (c.t("sat.evaluated"), int(row["参评数"])),
@@ -131,14 +134,25 @@ def page(c: Ctx) -> None:
     )
     tiles(c, start, end)
     st.caption(c.t("sat.hint"))
-    frame = sat.cohort_frame(c.data, start, end, c.today)
+    # Remembered while the snapshot lasts: a click or a tab reruns the page on the same data.
+    frame = snapshot_memo(
+        c.data,
+        c.user,
+        ("sat.cohort", start, end, c.today),
+        lambda: sat.cohort_frame(c.data, start, end, c.today),
+    )
     names = [c.t(f"sat.tab.{k}") for k in sat.CHARTS]
     tabs = st.tabs(names, key=sat.TABS_KEY, on_change="rerun")
     for k, tab in zip(sat.CHARTS, tabs, strict=True):
         if tab.open is False:  # only the open tab is drawn
             continue
         with tab:
-            view = sat.chart_view(k, c.data, start, end, c.today, freq, c.lang)
+            view = snapshot_memo(
+                c.data,
+                c.user,
+                ("sat.chart", k, start, end, c.today, freq, c.lang),
+                lambda k=k: sat.chart_view(k, c.data, start, end, c.today, freq, c.lang),
+            )
             chart_tab(c, view, frame, freq)
 
 

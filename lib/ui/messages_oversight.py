@@ -148,6 +148,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "sat.filtered": ("已筛选：{what}", "Filtered: {what}"),
     "sat.no_cases": ("没有符合条件的案件。", "No case matches."),
+    "sat.cases_shown": (
+        "共 {n} 件，表中显示最新登记的 {shown} 件；导出的 Excel / CSV 包含全部 {n} 件。",
+        "{n} cases: the table shows the {shown} received last; the Excel / CSV export holds "
+        "all {n}.",
+    ),
     "sat.bad_range": (
         "起始日期不能晚于截止日期。",
         "The start date cannot be after the end date.",

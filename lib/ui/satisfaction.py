@@ -5,7 +5,8 @@ Every chart comes from :mod:`lib.charts` (drawn with ``selectable=True``), over 
 today. A click on a chart selects values of the chart's fields (:data:`lib.charts.SELECTION`);
 :func:`picked_cases` turns that selection into the matching cases of the cohort, measured the
 same way as the chart (unit and evaluation as of the same day), so the table under a bar holds
-exactly the bar's cases.
+exactly the bar's cases. The table draws the latest :data:`MAX_SHOWN` of them and says so;
+the export holds them all.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -49,6 +51,8 @@ FREQ_KEY = "sat.freq"
 FROM_KEY = "sat.from"
 TO_KEY = "sat.to"
 TABS_KEY = "sat.tabs"
+MAX_SHOWN = 1000  # rows drawn in a table of cases (the export holds them all)
+ORDER = ("received_at", "case_id")  # the tables' order: received last first (descending)
 
 
 def preset_range(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -89,6 +93,13 @@ def cohort_frame(data: RegisterData, start: dt.date, end: dt.date, as_of: dt.dat
     frame["unit_asof"] = m["unit_asof"]
     frame["evaluation_asof"] = m["evaluation_asof"]
     return frame
+
+
+def period_totals(data: RegisterData, start: dt.date, end: dt.date, as_of: dt.date) -> pd.Series:
+    """The period's totals (:func:`lib.metrics.summary` of the cohort, one row)."""
+    return metrics.summary(
+        data.cases, None, None, data.rules, date_from=start, date_to=end, as_of=as_of
+    ).iloc[0]
 
 
 def period_label(received: pd.Series, freq: str) -> pd.Series:
@@ -206,13 +217,27 @@ def chart_csv(view: ChartView, lang: str) -> bytes:
     return write_report(frame, "csv", lang=lang)
 
 
+def first_rows(cases: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The first ``n`` cases in the tables' order (received last first, then case id
+    descending; no date last) — the head of a full sort, without sorting every case."""
+    if len(cases) > n and pd.api.types.is_datetime64_dtype(cases["received_at"]):
+        received = cases["received_at"].to_numpy(dtype="datetime64[ns]")
+        dated = ~np.isnat(received)
+        if dated.sum() >= n:
+            # Every row dated before the n-th latest date (or not dated) sorts after these.
+            days = received.astype("int64")
+            nth = np.partition(days[dated], -n)[-n]
+            cases = cases[dated & (days >= nth)]
+    return cases.sort_values(list(ORDER), ascending=False).head(n)
+
+
 def case_table(
     c: Ctx, cases: pd.DataFrame, key: str, export: Callable[[pd.DataFrame], None] | None = None
 ) -> None:
-    """The picked cases: case fields with their labels; optional export buttons."""
+    """The picked cases: case fields with their labels, the first :data:`MAX_SHOWN` of them
+    drawn (the rest is said in a caption); optional export buttons (every case)."""
     keep = [k for k in CASE_COLUMNS if k in cases.columns]
-    shown = cases.sort_values(["received_at", "case_id"], ascending=False)[keep]
-    shown = shown.reset_index(drop=True)
+    shown = first_rows(cases, MAX_SHOWN)[keep].reset_index(drop=True)
     if "unit" in shown:
         shown["unit"] = shown["unit"].where(shown["unit"] != "", t("ui.unassigned", c.lang))
     for col in ("received_at", "evaluated_at"):
@@ -220,6 +245,8 @@ def case_table(
             shown[col] = pd.to_datetime(shown[col], errors="coerce")
     if c.lang == "en" and "status" in shown:
         shown["status"] = shown["status"].map(lambda s: t("status." + s, "en") if s else s)
+    if len(cases) > len(shown):
+        st.caption(c.t("sat.cases_shown", n=len(cases), shown=len(shown)))
     st.dataframe(
         shown,
         placeholder="",

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
@@ -271,3 +272,50 @@ def test_picked_cases_with_no_selection_is_the_population():
     for freq in ("W", "M", "Q"):
         want = [metrics.period_labels(d, d, freq)[0] for d in frame["received_at"]]
         assert sat.period_label(frame["received_at"], freq).tolist() == want
+
+
+def test_a_long_list_shows_its_latest_cases_and_exports_them_all(
+    demo_portal: Portal, downloads, monkeypatch
+):
+    monkeypatch.setattr(sat, "MAX_SHOWN", 25)
+    at = open_tab(demo_portal.page("supervisor", PAGE), "各单位评价")
+    no_errors(at)
+    data = demo_portal.reg.load()
+    frame = sat.cohort_frame(data, START, DAY, DAY)
+    evaluated = frame[frame["evaluation_asof"] != ""]
+    total = len(evaluated)
+    shown = cases_table(at)
+    assert total > 25 and len(shown) == 25
+    assert at.subheader[-1].value == f"相关案件（{total}）"
+    assert (
+        f"共 {total} 件，表中显示最新登记的 25 件；导出的 Excel / CSV 包含全部 {total} 件。"
+        in texts(at.caption)
+    )
+    latest = evaluated.sort_values(["received_at", "case_id"], ascending=False).head(25)
+    assert shown["case_id"].tolist() == latest["case_id"].tolist()
+    name = next(n for n in downloads if n.startswith("cases-units-") and n.endswith(".csv"))
+    exported = pd.read_csv(io.BytesIO(downloads[name]()), encoding="utf-8-sig", dtype=str)
+    assert len(exported) == total
+    # a short list: every row, no such caption
+    pick(at, "units", [{"承办单位": "广安区", "评价": "不满意"}])
+    assert len(cases_table(at)) < 25
+    assert not [c for c in texts(at.caption) if "表中显示最新登记的" in c]
+
+
+def test_first_rows_are_the_head_of_the_whole_order():
+    rng = np.random.default_rng(3)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "case_id": [f"GA2026-{i:05d}" for i in rng.permutation(n)],
+            "received_at": pd.Timestamp("2026-01-01")
+            + pd.to_timedelta(rng.integers(0, 30, n), unit="D"),
+        }
+    )
+    frame.loc[rng.choice(n, 20, replace=False), "received_at"] = pd.NaT
+    frame.loc[[5, 6, 7], "case_id"] = frame.loc[8, "case_id"]  # duplicate ids (a data error)
+    frame.loc[[5, 6, 7], "received_at"] = frame.loc[8, "received_at"]
+    frame = frame.set_index(pd.Index(rng.permutation(n) * 3))
+    whole = frame.sort_values(["received_at", "case_id"], ascending=False)
+    for k in (1, 10, 100, 379, 380, 381, 400, 1000):
+        assert sat.first_rows(frame, k).index.tolist() == whole.head(k).index.tolist(), k
