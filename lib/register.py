@@ -143,6 +143,14 @@ class RegisterData:
         return _regions(self.units)
 
 
+@dataclass(frozen=True)
+class AuditPage:
+    """Rows of the audit log (:meth:`Register.audit_page`)."""
+
+    rows: pd.DataFrame  # the first rows asked for, newest first, personal data masked
+    total: int  # how many rows match the filters
+
+
 def _with_flags(cases: pd.DataFrame, instructions: pd.DataFrame) -> pd.DataFrame:
     """``cases`` plus ``instructed`` (has a 批示) and ``repeats`` (how many repeat it)."""
     cases = cases.copy(deep=False)  # copy-on-write: new columns never touch the original
@@ -1560,20 +1568,78 @@ class Register:
             )
             return new
 
-    def audit_log(
+    def audit_choices(self, user: User) -> tuple[list[str], list[str]]:
+        """The users and the actions found in the audit log ``user`` reads, for its filters:
+        sorted, without the empty value. Administrators and supervisors only."""
+        require(user, "audit")
+        distinct = getattr(self.store, "history_choices", None)
+        if distinct is not None and user.sees_all:
+            return distinct()
+        frame = self._audit_frame(user)
+        return sorted(set(frame["user"]) - {""}), sorted(set(frame["action"]) - {""})
+
+    def audit_page(
         self,
         user: User,
         *,
+        limit: int | None = None,
         username: str | Sequence[str] | None = None,
         case_id: str | None = None,
         action: str | Sequence[str] | None = None,
         date_from: dt.date | str | None = None,
         date_to: dt.date | str | None = None,
-    ) -> pd.DataFrame:
-        """The ``history`` rows, newest first, filtered (user, case id — part of one is
-        enough —, action, dates inclusive); personal data in old/new values masked as the
-        user would see it on the case. Administrators and supervisors only."""
+    ) -> AuditPage:
+        """The ``history`` rows, newest first (timestamp, then sheet row), filtered (user,
+        case id — part of one is enough, in any case —, action, dates inclusive): the first
+        ``limit`` of them (all when None) with personal data in old/new values masked as the
+        user would see it on the case, and how many rows match. Administrators and
+        supervisors only.
+
+        A store that filters, orders and counts history itself (``history_page``: SQLite)
+        returns just those rows; otherwise the whole sheet is read and filtered here, as it
+        is for users who do not see every case (only the history of their cases)."""
         require(user, "audit")
+        names, acts = _texts(username), _texts(action)
+        part = (case_id or "").strip()
+        day_from = _iso_day(date_from) if date_from else None
+        day_to = _iso_day(date_to) if date_to else None
+        query = getattr(self.store, "history_page", None)
+        if query is not None and user.sees_all and _like_matches_as_python(part):
+            total, rows = query(
+                users=names,
+                actions=acts,
+                case_part=part or None,
+                day_from=day_from,
+                day_to=day_to,
+                limit=limit,
+            )
+            rows = rows.astype(str)  # text columns, as the sheet read below gives them
+        else:
+            rows = self._audit_frame(user, names, acts, part, day_from, day_to)
+            total = len(rows)
+            if limit is not None:
+                rows = rows.head(limit)
+        rows = mask_history(
+            user, rows.reset_index(drop=True), self.load().cases, self.schema["cases"]
+        )
+        return AuditPage(rows, int(total))
+
+    def audit_log(self, user: User, *, limit: int | None = None, **filters: Any) -> pd.DataFrame:
+        """The rows of :meth:`audit_page` (the first ``limit``, or all): ``history`` newest
+        first, filtered, personal data masked. Administrators and supervisors only."""
+        return self.audit_page(user, limit=limit, **filters).rows
+
+    def _audit_frame(
+        self,
+        user: User,
+        names: list[str] | None = None,
+        acts: list[str] | None = None,
+        part: str = "",
+        day_from: str | None = None,
+        day_to: str | None = None,
+    ) -> pd.DataFrame:
+        """The history rows ``user`` may audit, filtered and ordered as :meth:`audit_page`
+        says, not yet masked: from the whole sheet (stores that cannot filter it)."""
         keys = self.schema["history"].keys
         frame = self.store.read(["history"])["history"]
         for k in keys:
@@ -1584,27 +1650,24 @@ class Register:
         if not user.sees_all:
             mine = set(visible_cases(user, self.load().cases)["case_id"])
             frame = frame[frame["case_id"].isin(mine)]
-        if username:
-            names = [username] if isinstance(username, str) else list(username)
+        if names:
             frame = frame[frame["user"].isin(names)]
-        if case_id and case_id.strip():
-            frame = frame[frame["case_id"].str.contains(case_id.strip(), case=False, regex=False)]
-        if action:
-            acts = [action] if isinstance(action, str) else list(action)
+        if part:
+            frame = frame[frame["case_id"].str.contains(part, case=False, regex=False)]
+        if acts:
             frame = frame[frame["action"].isin(acts)]
         day = frame["timestamp"].str.slice(0, 10)
-        if date_from:
-            frame = frame[day >= _iso_day(date_from)]
+        if day_from:
+            frame = frame[day >= day_from]
             day = frame["timestamp"].str.slice(0, 10)
-        if date_to:
-            frame = frame[day <= _iso_day(date_to)]
+        if day_to:
+            frame = frame[day <= day_to]
         if order:
             frame = frame.assign(_n=pd.to_numeric(frame[order], errors="coerce"))
             frame = frame.sort_values(["timestamp", "_n"], ascending=False, kind="stable")
         else:
             frame = frame.iloc[::-1].sort_values("timestamp", ascending=False, kind="stable")
-        frame = frame[keys].reset_index(drop=True)
-        return mask_history(user, frame, self.load().cases, self.schema["cases"])
+        return frame[keys].reset_index(drop=True)
 
     def log_export(self, user: User, what: str, *, rows: int | None = None, note: str = "") -> None:
         """Record in ``history`` that ``user`` exported something that is not a sheet (a
@@ -1630,6 +1693,21 @@ def _clean_name(text: Any, limit: int = 64) -> str:
     """A typed user name or email as history may record it: trimmed, printable, bounded."""
     s = "".join(c for c in str(text or "").strip() if c.isprintable())
     return s[:limit]
+
+
+def _texts(value: str | Sequence[str] | None) -> list[str] | None:
+    """One value or several as a list; None when there is none (no filter)."""
+    if not value:
+        return None
+    return [value] if isinstance(value, str) else [str(v) for v in value] or None
+
+
+def _like_matches_as_python(part: str) -> bool:
+    """True when SQL's ``LIKE``, which ignores the case of ASCII letters only, finds what
+    pandas' ``str.contains(part, case=False)`` finds: ``part`` has no letters with case
+    beyond ASCII (else the register compares itself). Case ids are ASCII and Chinese; one
+    holding a letter that upper-cases to ASCII (``ß``, ``ﬁ``) would differ."""
+    return all(ch.isascii() or ch.upper() == ch == ch.lower() for ch in part)
 
 
 def _iso_day(day: dt.date | str) -> str:
@@ -1683,4 +1761,11 @@ def open_register(
     return reg
 
 
-__all__ = ["LOCAL_ADMIN", "Register", "RegisterData", "ValidationError", "open_register"]
+__all__ = [
+    "LOCAL_ADMIN",
+    "AuditPage",
+    "Register",
+    "RegisterData",
+    "ValidationError",
+    "open_register",
+]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import streamlit as st
 
 from lib import importer
@@ -25,10 +24,10 @@ def action_label(c: Ctx, action: str) -> str:
     return c.t(key) if key in MESSAGES else action
 
 
-def filters(c: Ctx, every: pd.DataFrame) -> dict:
-    """The filter widgets; returns the keyword arguments of ``Register.audit_log``."""
-    users = sorted(set(every["user"]) - {""})
-    actions = sorted(set(every["action"]) - {""}, key=lambda a: (action_label(c, a), a))
+def filters(c: Ctx, users: list[str], actions: list[str]) -> dict:
+    """The filter widgets (``users``, ``actions``: their choices); returns the keyword
+    arguments of ``Register.audit_page``."""
+    actions = sorted(actions, key=lambda a: (action_label(c, a), a))
     top = st.columns([2, 2, 3])
     with top[0]:
         who = st.multiselect(
@@ -92,21 +91,20 @@ def export_buttons(c: Ctx, chosen: dict) -> None:
 def page(c: Ctx) -> None:
     st.title(c.t("ui.audit.title"), anchor=False)
     st.caption(c.t("ui.audit.caption"))
-    every = c.reg.audit_log(c.user)
-    chosen = filters(c, every)
-    rows = c.reg.audit_log(c.user, **chosen) if any(chosen.values()) else every
+    chosen = filters(c, *c.reg.audit_choices(c.user))
+    found = c.reg.audit_page(c.user, limit=SHOWN, **chosen)  # the rows shown, and the count
     info, dl = st.columns([3, 2])
     with info:
-        shown = c.t("ui.audit.rows", n=len(rows))
-        if len(rows) > SHOWN:
+        shown = c.t("ui.audit.rows", n=found.total)
+        if found.total > SHOWN:
             shown += c.t("ui.audit.shown", n=SHOWN)
         st.caption(shown)
     with dl:
         export_buttons(c, chosen)
-    if rows.empty:
+    if found.rows.empty:
         st.info(c.t("ui.audit.empty"))
         return
-    view = rows.head(SHOWN).copy()
+    view = found.rows.copy()
     view["timestamp"] = view["timestamp"].str.replace("T", " ").str.slice(0, 19)
     view["action"] = view["action"].map(lambda a: action_label(c, a))
     sheet = c.reg.schema["history"]

@@ -10,6 +10,12 @@ A store keeps sheets of text cells, found by header/column key. It can:
 
 Ids that must be unique under concurrency (case ids) are allocated *inside* the commit: put a
 :class:`NewId` in a row and the store replaces it with the next free id for its prefix.
+
+A store may also answer some reads itself, where reading the whole sheet would be slow; the
+register uses them when present and reads the sheet otherwise. For the audit log:
+``history_page(users=, actions=, case_part=, day_from=, day_to=, limit=) -> (count, frame)``
+(the matching history rows, newest first) and ``history_choices() -> (users, actions)``; see
+:class:`lib.store.sqlite.SQLiteStore`.
 """
 
 from __future__ import annotations

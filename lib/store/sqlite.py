@@ -36,6 +36,13 @@ SEQUENCES = "_sequences"
 # A row of _sequences counting commits, so a reader can tell "only my commit happened".
 COMMITS = "__commits__"
 BUSY_TIMEOUT_S = 30.0
+# Indexes of the history table, made at init (existing registers get them at their next open).
+HISTORY_INDEXES: dict[str, tuple[str, ...]] = {
+    "ix_history_case": ("case_id",),
+    "ix_history_time": ("timestamp", "case_id"),
+    "ix_history_user": ("user", "timestamp"),
+    "ix_history_action": ("action", "timestamp"),
+}
 
 
 def _q(name: str) -> str:
@@ -123,9 +130,13 @@ class SQLiteStore:
                         '("channel", "source_id")'
                     )
                 if "history" in schema.sheets:
-                    con.execute(
-                        'CREATE INDEX IF NOT EXISTS "ix_history_case" ON "history" ("case_id")'
-                    )
+                    # case_id: one case's history; the others: the audit log's order, filters
+                    # and choices (history_page, history_choices)
+                    for name, cols in HISTORY_INDEXES.items():
+                        con.execute(
+                            f'CREATE INDEX IF NOT EXISTS {_q(name)} ON "history" '
+                            f"({', '.join(_q(c) for c in cols)})"
+                        )
                 con.execute(
                     f"CREATE TABLE IF NOT EXISTS {_q(SEQUENCES)} "
                     '("prefix" TEXT PRIMARY KEY, "last_value" INTEGER NOT NULL)'
@@ -198,6 +209,103 @@ class SQLiteStore:
                 (value,),
             )
             return [dict(r) for r in cur.fetchall()]
+
+    # -- the audit log (optional protocol methods: see Register.audit_page) -------------
+
+    def history_page(
+        self,
+        *,
+        users: Sequence[str] | None = None,
+        actions: Sequence[str] | None = None,
+        case_part: str | None = None,
+        day_from: str | None = None,
+        day_to: str | None = None,
+        limit: int | None = None,
+    ) -> tuple[int, pd.DataFrame]:
+        """History rows that match, newest first (timestamp, then row, both descending): how
+        many match, and the first ``limit`` of them (all when None) as text by field key.
+
+        ``users``, ``actions``: the row's value is one of these; ``case_part``: the case id
+        contains it, ASCII letters in either case (SQLite's ``LIKE``); ``day_from``,
+        ``day_to`` (``YYYY-MM-DD``): the timestamp's first ten characters are on or after,
+        on or before it. A filter that is None (or empty) is not applied.
+
+        One read transaction, so the count and the rows agree. The rows are found without
+        reading much more than they are: the newest entries of the (timestamp, case id) index
+        are walked until ``limit`` of them match (the case id is checked in the index itself),
+        or, for users and actions, the newest entries of each value in its (value, timestamp)
+        index; then just those rows are read.
+        """
+        keys = self.schema["history"].keys
+        filters: list[tuple[str, list[Any]]] = []  # (condition, its arguments)
+        for col, values in (("user", users), ("action", actions)):
+            if values:
+                marks = ", ".join("?" for _ in values)
+                filters.append((f"{_q(col)} IN ({marks})", [str(v) for v in values]))
+        if case_part:
+            pattern = "".join("\\" + c if c in "\\%_" else c for c in case_part)
+            filters.append(("{case_id} LIKE ? ESCAPE '\\'", [f"%{pattern}%"]))
+        if day_from:  # the same as: its first ten characters >= day_from
+            filters.append(('"timestamp" >= ?', [day_from]))
+        if day_to:  # its first ten characters <= day_to; the bound lets the index find them
+            bound = day_to[:-1] + chr(ord(day_to[-1]) + 1)
+            filters.append(('"timestamp" < ? AND substr("timestamp", 1, 10) <= ?', [bound, day_to]))
+        args = [a for _, values in filters for a in values]
+
+        def where(case_id: str) -> str:
+            texts = [c.format(case_id=case_id) for c, _ in filters]
+            return " WHERE " + " AND ".join(texts) if texts else ""
+
+        order = ' ORDER BY "timestamp" DESC, rowid DESC'
+        with self._connect() as con:
+            cols = self._known_columns(con, "history")
+            if not cols:
+                return 0, pd.DataFrame(columns=keys, dtype=object)
+            present = [k for k in keys if k in cols]
+            select = f'SELECT {", ".join(_q(k) for k in present)} FROM "history"'
+            con.execute("BEGIN")
+            try:
+                count_sql = 'SELECT COUNT(*) FROM "history"' + where('"case_id"')
+                (count,) = con.execute(count_sql, args).fetchone()
+                if not count or limit == 0:
+                    rows: list[Any] = []
+                elif limit is None:
+                    rows = con.execute(select + where('"case_id"') + order, args).fetchall()
+                else:
+                    # || '' keeps the case index (no timestamps in it) out of the walk
+                    inner = 'SELECT rowid FROM "history"' + where("(\"case_id\" || '')")
+                    sql = select + f" WHERE rowid IN ({inner}{order} LIMIT ?)" + order
+                    rows = con.execute(sql, [*args, int(limit)]).fetchall()
+            finally:
+                con.execute("COMMIT")
+        frame = pd.DataFrame(rows, columns=present, dtype=object)
+        for k in keys:
+            if k not in frame.columns:
+                frame[k] = ""
+        return int(count), frame[keys]
+
+    def history_choices(self) -> tuple[list[str], list[str]]:
+        """The distinct users and actions in history (sorted, without the empty value)."""
+        found: dict[str, list[str]] = {"user": [], "action": []}
+        with self._connect() as con:
+            cols = self._known_columns(con, "history")
+            indexes = {r[1] for r in con.execute('PRAGMA index_list("history")')}
+            con.execute("BEGIN")
+            try:
+                for col in (c for c in found if c in cols):
+                    c = _q(col)
+                    if f"ix_history_{col}" in indexes:  # a skip scan: one search per value
+                        sql = (
+                            f'WITH RECURSIVE d(v) AS (SELECT MIN({c}) FROM "history" '
+                            f'UNION ALL SELECT (SELECT MIN({c}) FROM "history" WHERE {c} > d.v) '
+                            "FROM d WHERE d.v IS NOT NULL) SELECT v FROM d WHERE v IS NOT NULL"
+                        )
+                    else:
+                        sql = f'SELECT DISTINCT {c} FROM "history"'
+                    found[col] = sorted({str(v) for (v,) in con.execute(sql)} - {""})
+            finally:
+                con.execute("COMMIT")
+        return found["user"], found["action"]
 
     def commit(self, changes: Changeset) -> dict[NewId, str]:
         """Apply updates and appends in one immediate transaction."""

@@ -15,6 +15,7 @@ from lib.ui import nav
 from tests.app.conftest import Portal, no_errors, texts, user
 
 PAGE = "pages/audit.py"
+SHOWN = 2000  # the rows the page draws (pages/audit.py)
 NOW = dt.datetime(2026, 3, 20, 11, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
@@ -151,3 +152,55 @@ def test_password_hashes_never_reach_the_log(portal: Portal):
     frame = table(at)
     assert "scrypt$" not in frame.to_csv()
     assert {"***"} == set(frame.loc[frame["field"].str.endswith("password_hash"), "new"])
+
+
+def test_a_long_log_shows_its_newest_rows_and_counts_them_all(logged):
+    portal, _ = logged
+    before = portal.count("history")
+    cs = Changeset()
+    cs.append(
+        "history",
+        *[
+            {
+                "timestamp": f"2026-03-{1 + i % 19:02d}T08:{i % 60:02d}:00+08:00",
+                "user": "clerk1",
+                "case_id": "",
+                "action": "signin",
+            }
+            for i in range(SHOWN + 5)
+        ],
+    )
+    portal.reg.store.commit(cs)
+    at = portal.page("admin", PAGE)
+
+    no_errors(at)
+    rows = table(at)
+    total = before + SHOWN + 5
+    assert texts(at.caption)[1] == f"共 {total} 条记录（显示最新 {SHOWN} 条）"
+    assert len(rows) == SHOWN
+    assert rows.loc[0, "action"] == "登录失败"  # the newest: 2026-03-20 11:00 (after 登录)
+    assert list(rows["timestamp"]) == sorted(rows["timestamp"], reverse=True)
+    at.multiselect(key="audit.action@zh").select("signin_failed").run()
+    assert texts(at.caption)[1] == "共 1 条记录"
+    assert len(table(at)) == 1
+
+
+@pytest.mark.sqlite_only  # what the embedded store does for the page
+def test_the_page_never_reads_the_whole_history_sheet(logged, monkeypatch):
+    from lib.store.sqlite import SQLiteStore
+
+    portal, case_id = logged
+    read = SQLiteStore.read
+    sheets: list[str] = []
+
+    def spy(self, names=None):
+        sheets.extend(names or [])
+        return read(self, names)
+
+    monkeypatch.setattr(SQLiteStore, "read", spy)
+    at = portal.page("supervisor", PAGE)
+    at.text_input(key="audit.case").input(case_id[-4:].lower()).run()
+
+    no_errors(at)
+    assert set(table(at)["case_id"]) == {case_id}
+    assert "history" not in sheets

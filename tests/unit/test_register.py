@@ -881,7 +881,7 @@ def test_the_matrix_covers_every_service_action():
     reads |= {"find_user"}
     reads |= {"export_rows"}  # a read that is logged; see the export tests below
     # The audit log (admin, supervisor; a logged read for export): tests/unit/test_signin.py.
-    reads |= {"audit_log", "export_audit", "log_export"}
+    reads |= {"audit_log", "audit_page", "audit_choices", "export_audit", "log_export"}
     plumbing = {"now", "today", "upsert_row"}  # upsert_row is what save_unit/save_user use
     # One's own session and password, and the first start (tests/unit/test_signin.py).
     plumbing |= {"authenticate", "authenticate_sso", "sign_out", "change_password"}
