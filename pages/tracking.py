@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.ui import Ctx, actions, case_link, context, filters, page_setup, run_page, tables
+from lib.ui.board import snapshot_memo
 from lib.ui.errors import error_text
 from lib.ui.text import md_escape
 
@@ -131,21 +132,36 @@ def queue_tab(c: Ctx, cases: pd.DataFrame) -> None:
     st.rerun()
 
 
-def worklist_tab(c: Ctx, cases: pd.DataFrame, sort: str, due: pd.DataFrame) -> None:
+def prepared(
+    c: Ctx, chosen: filters.Filters
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Series]:
+    """The filtered cases, their due dates, and the worklist's drawn rows with their levels:
+    computed once per snapshot, view and filters (shared by reruns and sessions; read-only)."""
+
+    def compute() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Series]:
+        cases = filters.apply(c.data.cases, chosen)
+        due = tables.due_frame(cases, c.today, c.data.rules, c.lang)
+        frame, level = tables.worklist(
+            cases,
+            sheet=c.sheet,
+            today=c.today,
+            rules=c.data.rules,
+            lang=c.lang,
+            sort=chosen.sort,
+            limit=SHOWN,
+            due=due,
+        )
+        return cases, due, frame, level
+
+    key = ("tracking", c.today, c.lang, SHOWN, filters.normal_query(chosen))
+    return snapshot_memo(c.data, c.user, key, compute)
+
+
+def worklist_tab(c: Ctx, cases: pd.DataFrame, frame: pd.DataFrame, level: pd.Series) -> None:
     """The filtered cases, most urgent first (the first :data:`SHOWN`); pick one to act on it."""
     if cases.empty:
         st.info(c.t("ui.tracking.empty"))
         return
-    frame, level = tables.worklist(
-        cases,
-        sheet=c.sheet,
-        today=c.today,
-        rules=c.data.rules,
-        lang=c.lang,
-        sort=sort,
-        limit=SHOWN,
-        due=due,
-    )
     st.caption(c.t("ui.due.legend", days=c.data.rules.due_soon_days))
     if len(cases) > len(frame):
         st.caption(c.t("ui.tracking.shown", n=len(frame), total=len(cases)))
@@ -185,8 +201,7 @@ def page(c: Ctx) -> None:
     st.title(c.t("ui.tracking.title"))
     hide = ("unit",) if c.user.role == "handler" and len(c.user.units) <= 1 else ()
     chosen = filters.draw(c.data, c.sheet, c.lang, hide=hide)
-    cases = filters.apply(c.data.cases, chosen)
-    due = tables.due_frame(cases, c.today, c.data.rules, c.lang)
+    cases, due, frame, level = prepared(c, chosen)
     stage_counts(c, cases, due)
     info, dl = st.columns([3, 2])
     with info:
@@ -204,9 +219,9 @@ def page(c: Ctx) -> None:
         with tab_q:
             queue_tab(c, cases)
         with tab_l:
-            worklist_tab(c, cases, chosen.sort, due)
+            worklist_tab(c, cases, frame, level)
     else:
-        worklist_tab(c, cases, chosen.sort, due)
+        worklist_tab(c, cases, frame, level)
 
 
 run_page(page_setup("tracking"), page)

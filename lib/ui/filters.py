@@ -124,6 +124,11 @@ def _address() -> dict[str, list[str]]:
     return {k: st.query_params.get_all(k) for k in ALL_KEYS if k in st.query_params}
 
 
+def normal_query(f: Filters) -> tuple:
+    """``f`` as a hashable value: equal for filters that select the same rows in the same order."""
+    return _normal(f.to_query())
+
+
 def _normal(query: Mapping[str, str | Sequence[str]]) -> tuple:
     return tuple(
         sorted((k, (v,) if isinstance(v, str) else tuple(v)) for k, v in query.items() if v)

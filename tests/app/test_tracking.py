@@ -405,3 +405,25 @@ def test_a_big_worklist_draws_the_most_urgent_rows_and_counts_them_all(
     assert waiting > 7
     assert len(at.dataframe[0].value) == 7, "the 待交办 queue too"
     assert f"表中列出排在最前的 7 件（共 {waiting} 件）" in said
+
+
+@pytest.mark.sqlite_only  # the sheet variant re-reads on every run (stale_seconds 0)
+def test_reruns_reuse_the_worklist_until_the_register_changes(portal: Portal, monkeypatch):
+    portal.intake(title="第一件")
+    real, calls = tables.due_frame, []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tables, "due_frame", counted)
+    at = portal.page("clerk", "tracking")
+    first = len(calls)
+    assert first >= 1
+    at.run()
+    assert len(calls) == first, "the same snapshot, view and filters: computed once"
+    new = portal.intake(title="第二件")
+    at.run()
+    no_errors(at)
+    assert len(calls) > first, "a changed register is computed again"
+    assert new in set(worklist(at)["case_id"])
