@@ -88,6 +88,13 @@ def draw_field(
     key = prefix + f.key
     name = label(f, lang)
     help_ = f.help
+    if f.required and f.type in ("date", "enum") and st.session_state.get(key) is None:
+        # A required date or choice never shows empty when it has a default (today; the
+        # schema's default): its state can be dropped between runs (a run interrupted by
+        # the next one), and an emptied one is best refilled than refused.
+        start = default_value(f, today)
+        if start is not None:
+            st.session_state[key] = start
     if f.type == "longtext":
         st.text_area(name, key=key, max_chars=f.max_length, height=180, help=help_)
     elif f.type == "enum":

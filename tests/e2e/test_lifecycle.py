@@ -285,7 +285,7 @@ def test_a_case_from_intake_to_evaluation_and_every_page(
     status_badge(page, "已评价")
     expect(page.get_by_text(f"已见面 {TODAY}")).to_have_count(3)
     expect(page.get_by_text("未见面")).to_have_count(0)
-    expect(page.get_by_text(REPLY)).to_be_visible()
+    expect(page.get_by_text(REPLY, exact=True)).to_be_visible()  # not the timeline cell
     expect(page.get_by_role("heading", name="办理记录")).to_be_visible()
     timeline = page.get_by_test_id("stDataFrame").last
     for step in ("登记", "交办", "受理", "延期", "三见面", "答复办结", "回访评价"):
