@@ -241,3 +241,15 @@ def test_roles_without_intake_have_no_intake_page(portal: Portal, role):
     with pytest.raises(ValueError):
         at.switch_page("pages/intake.py")
     assert not unexpected_shown(at)
+
+
+def test_an_emptied_required_date_or_choice_is_refilled_with_its_default(portal: Portal):
+    at = portal.page("clerk", "intake")
+    at.date_input(key="intake.received_at").set_value(None)
+    at.selectbox(key="intake.type").set_value(None)
+    at.selectbox(key="intake.region").set_value(None)  # required, but no default
+    at.run()
+    no_errors(at)
+    assert at.date_input(key="intake.received_at").value == dt.date(2026, 3, 20)
+    assert at.selectbox(key="intake.type").value == "投诉"
+    assert at.selectbox(key="intake.region").value is None
