@@ -118,6 +118,9 @@ def choose(page: Page, box: Locator, option: str) -> None:
             if time.monotonic() > deadline:
                 raise
     wanted.click()
+    # Let the rerun the choice starts begin before waiting for it to end: typing on while it
+    # runs can interrupt it (see the closing note of stop 8: values seen lost under fast input).
+    page.wait_for_timeout(300)
     wait_idle(page)
 
 
@@ -192,6 +195,9 @@ def test_a_case_from_intake_to_evaluation_and_every_page(
     page.get_by_label("联系电话").fill("13908260417")
     choose(page, page.get_by_label("所属区县"), "广安区")
     page.get_by_label("标题 *").fill(TITLE)
+    page.get_by_label("标题 *").blur()
+    page.wait_for_timeout(300)
+    wait_idle(page)
     page.get_by_label("内容 *").fill(CONTENT)
     page.get_by_label("内容 *").blur()
     wait_idle(page)

@@ -42,6 +42,9 @@ def choose(page: Page, box: Locator | str, option: str) -> None:
             if time.monotonic() > deadline:
                 raise
     wanted.click()
+    # Let the rerun the choice starts begin before waiting for it to end: typing on while it
+    # runs can interrupt it (see the closing note of stop 8: values seen lost under fast input).
+    page.wait_for_timeout(300)
     wait_idle(page)
 
 
@@ -57,6 +60,9 @@ def test_register_find_and_open_a_case(page: Page, served_app: Served, shots: Pa
     page.get_by_label("联系电话").fill("13512345678")
     choose(page, "所属区县", "岳池县")
     page.get_by_label("标题 *").fill("九龙街道菜市场周边占道经营严重")
+    page.get_by_label("标题 *").blur()
+    page.wait_for_timeout(300)
+    wait_idle(page)
     page.get_by_label("内容 *").fill(
         "九龙街道农贸市场周边每天早上占道经营，车辆无法通行，希望相关部门整治。"
     )
