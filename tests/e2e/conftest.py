@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from lib.auth import User
 from lib.register import Register
@@ -221,3 +224,39 @@ def shots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("LIUYAN_SHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# --- helpers for the tests ----------------------------------------------------------------
+
+TIMEOUT = 30_000  # ms: one step of a test (a page to open, a run to finish)
+
+
+def wait_idle(page: Page) -> None:
+    """Wait until Streamlit has finished the current run (call it once something of that run
+    is on screen; a run that has not started yet cannot be waited for)."""
+    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(timeout=TIMEOUT)
+
+
+def choose(page: Page, box: Locator | str, option: str | re.Pattern) -> None:
+    """Pick ``option`` (exact text, or the first option matching a pattern) in a select box (a
+    locator, or its label). A table redrawing nearby may take the focus back and close a list
+    that was just opened: open it until the option shows, with a deadline."""
+    combo = page.get_by_label(box) if isinstance(box, str) else box
+    if isinstance(option, str):
+        wanted = page.get_by_role("option", name=option, exact=True)
+    else:
+        wanted = page.get_by_role("option", name=option).first
+    deadline = time.monotonic() + TIMEOUT / 1000
+    while True:
+        combo.click()
+        try:
+            wanted.wait_for(timeout=2000)
+            break
+        except PlaywrightTimeoutError:
+            if time.monotonic() > deadline:
+                raise
+    wanted.click()
+    # Let the rerun the choice starts begin before waiting for it to end: typing on while it
+    # runs can interrupt it (see the closing note of stop 8: values seen lost under fast input).
+    page.wait_for_timeout(300)
+    wait_idle(page)

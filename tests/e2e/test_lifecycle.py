@@ -21,23 +21,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from lib.demo import seed_demo
 from lib.register import Register
 from lib.store.sqlite import SQLiteStore
 from lib.ui import nav
 from tests.conftest import UNITS, Clock
-from tests.e2e.conftest import ACCOUNTS, ADMIN, PASSWORD, Served, _serve
+from tests.e2e.conftest import ACCOUNTS, ADMIN, PASSWORD, TIMEOUT, Served, _serve, choose, wait_idle
 
 pytestmark = pytest.mark.e2e
-TIMEOUT = 30_000
 TODAY = "2026-03-20"
 SIGNIN = "留言办理台账 · 登录"
 TITLE = "协兴路口井盖缺失夜间多人摔伤"
@@ -81,12 +78,6 @@ def lifecycle_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 # --- helpers ------------------------------------------------------------------------------
 
 
-def wait_idle(page: Page) -> None:
-    """Wait until Streamlit has finished the current run (call it once something of that run
-    is on screen; a run that has not started yet cannot be waited for)."""
-    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(timeout=TIMEOUT)
-
-
 def sign_in(page: Page, username: str) -> None:
     """Fill in the sign-in form shown at the current address and submit it."""
     expect(page.get_by_role("heading", name=SIGNIN)).to_be_visible()
@@ -101,26 +92,6 @@ def open_as(page: Page, url: str, username: str, heading: str | re.Pattern) -> N
     page.goto(url)
     sign_in(page, username)
     expect(page.get_by_role("heading", name=heading).first).to_be_visible()
-    wait_idle(page)
-
-
-def choose(page: Page, box: Locator, option: str) -> None:
-    """Pick ``option`` in a select box; reopen it until the option shows (a table redrawing
-    nearby may take the focus back and close the list), with a deadline."""
-    wanted = page.get_by_role("option", name=option, exact=True)
-    deadline = time.monotonic() + TIMEOUT / 1000
-    while True:
-        box.click()
-        try:
-            wanted.wait_for(timeout=2000)
-            break
-        except PlaywrightTimeoutError:
-            if time.monotonic() > deadline:
-                raise
-    wanted.click()
-    # Let the rerun the choice starts begin before waiting for it to end: typing on while it
-    # runs can interrupt it (see the closing note of stop 8: values seen lost under fast input).
-    page.wait_for_timeout(300)
     wait_idle(page)
 
 

@@ -18,18 +18,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Page, expect
 
 from lib import metrics
 from lib.demo import seed_demo
 from lib.register import Register
 from lib.store.sqlite import SQLiteStore
 from tests.conftest import VALID_CASE, Clock
-from tests.e2e.conftest import ADMIN, ROOT, Served, _free_port, _healthy
+from tests.e2e.conftest import ADMIN, ROOT, TIMEOUT, Served, _free_port, _healthy, choose, wait_idle
 
 pytestmark = pytest.mark.e2e
-TIMEOUT = 30_000
 TODAY = "2026-03-20"
 SUPERVISOR = "sup1"
 expect.set_options(timeout=TIMEOUT)
@@ -98,28 +96,6 @@ def board_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             proc.kill()
         log.close()
         store.close()
-
-
-def wait_idle(page: Page) -> None:
-    """Wait until Streamlit has finished the current run."""
-    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(timeout=TIMEOUT)
-
-
-def choose(page: Page, box: Locator, option: re.Pattern) -> None:
-    """Pick an option of a select box; reopen it until the option shows (a table redrawing
-    nearby may take the focus back and close the list), with a deadline."""
-    wanted = page.get_by_role("option", name=option).first
-    deadline = time.monotonic() + TIMEOUT / 1000
-    while True:
-        box.click()
-        try:
-            wanted.wait_for(timeout=2000)
-            break
-        except PlaywrightTimeoutError:
-            if time.monotonic() > deadline:
-                raise
-    wanted.click()
-    wait_idle(page)
 
 
 def most_overdue(reg: Register) -> tuple[str, int]:

@@ -3,49 +3,16 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Served
+from tests.e2e.conftest import TIMEOUT, Served, choose, wait_idle
 
 pytestmark = pytest.mark.e2e
-TIMEOUT = 30_000
 expect.set_options(timeout=TIMEOUT)
-
-
-def wait_idle(page: Page) -> None:
-    """Wait until Streamlit has finished the current run (call it once something of that run
-    is on screen; a run that has not started yet cannot be waited for)."""
-    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(timeout=TIMEOUT)
-
-
-def choose(page: Page, box: Locator | str, option: str) -> None:
-    """Pick ``option`` in a selectbox (a locator, or its label).
-
-    Right after a click in a table the grid may take the focus back once it has redrawn,
-    closing a list that was just opened; so open it until the option shows, with a deadline.
-    """
-    combo = page.get_by_label(box) if isinstance(box, str) else box
-    wanted = page.get_by_role("option", name=option, exact=True)
-    deadline = time.monotonic() + TIMEOUT / 1000
-    while True:
-        combo.click()
-        try:
-            wanted.wait_for(timeout=2000)
-            break
-        except PlaywrightTimeoutError:
-            if time.monotonic() > deadline:
-                raise
-    wanted.click()
-    # Let the rerun the choice starts begin before waiting for it to end: typing on while it
-    # runs can interrupt it (see the closing note of stop 8: values seen lost under fast input).
-    page.wait_for_timeout(300)
-    wait_idle(page)
 
 
 def test_register_find_and_open_a_case(page: Page, served_app: Served, shots: Path):

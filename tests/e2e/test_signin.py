@@ -11,17 +11,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import IDLE_SECONDS, PASSWORD, Served
+from tests.e2e.conftest import IDLE_SECONDS, PASSWORD, TIMEOUT, Served, wait_idle
 
 pytestmark = pytest.mark.e2e
-TIMEOUT = 30_000
 expect.set_options(timeout=TIMEOUT)
 SIGNIN = "留言办理台账 · 登录"
-
-
-def wait_idle(page: Page) -> None:
-    """Wait until Streamlit has finished the current run."""
-    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(timeout=TIMEOUT)
 
 
 def sign_in(page: Page, username: str, password: str) -> None:
