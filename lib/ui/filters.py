@@ -24,6 +24,7 @@ from lib import workflow
 from lib.i18n import t
 from lib.register import RegisterData
 from lib.schema import Sheet
+from lib.ui.state import set_widget
 
 PREFIX = "f."
 URL_STATE = "_f.url"
@@ -141,15 +142,14 @@ def wkey(name: str, lang: str) -> str:
 
 
 def _to_widgets(f: Filters, lang: str) -> None:
-    ss = st.session_state
     for k in LIST_KEYS:
-        ss[wkey(k, lang)] = list(f.lists.get(k, []))
-    ss[wkey("from", lang)] = f.date_from
-    ss[wkey("to", lang)] = f.date_to
+        set_widget(wkey(k, lang), list(f.lists.get(k, [])))
+    set_widget(wkey("from", lang), f.date_from)
+    set_widget(wkey("to", lang), f.date_to)
     for k in TRI_KEYS:
-        ss[wkey(k, lang)] = getattr(f, k)
-    ss[wkey("q", lang)] = f.q
-    ss[wkey("sort", lang)] = f.sort
+        set_widget(wkey(k, lang), getattr(f, k))
+    set_widget(wkey("q", lang), f.q)
+    set_widget(wkey("sort", lang), f.sort)
 
 
 def _from_widgets(lang: str) -> Filters:
@@ -192,7 +192,7 @@ def draw(data: RegisterData, sheet: Sheet, lang: str, *, hide: Sequence[str] = (
         # Choices can shrink (a unit renamed): drop stale ones before drawing.
         for k in LIST_KEYS:
             cur = st.session_state.get(wkey(k, lang)) or []
-            st.session_state[wkey(k, lang)] = [v for v in cur if v in set(opts[k])]
+            set_widget(wkey(k, lang), [v for v in cur if v in set(opts[k])])
 
     def fmt_list(key: str):
         if key == "status" and lang == "en":

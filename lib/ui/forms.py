@@ -17,6 +17,7 @@ import streamlit as st
 
 from lib.register import RegisterData
 from lib.schema import Field, Sheet
+from lib.ui.state import set_widget
 
 WIDE_TEXT = 150  # text fields at least this long get a full row
 
@@ -99,8 +100,8 @@ def draw_field(
         st.text_area(name, key=key, max_chars=f.max_length, height=180, help=help_)
     elif f.type == "enum":
         opts = enum_options(f, data) or []
-        if st.session_state.get(key) not in opts:
-            st.session_state[key] = None
+        if st.session_state.get(key) not in (None, *opts):
+            set_widget(key, None)  # only when it must change (see lib.ui.state)
         st.selectbox(name, opts, key=key, help=help_, index=None, placeholder="—")
     elif f.type == "date":
         st.date_input(name, key=key, max_value=today, format="YYYY-MM-DD", help=help_, value=None)

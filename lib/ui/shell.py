@@ -18,6 +18,7 @@ from lib.i18n import t
 from lib.ui import context, nav, signin
 from lib.ui.context import LANG_KEY, Ctx, Gate
 from lib.ui.errors import show_error
+from lib.ui.state import set_widget
 
 LANG_WIDGET = "ui.lang"
 LANGS = {"zh": "中文", "en": "English"}
@@ -78,7 +79,6 @@ def _refresh(reg) -> None:
 
 def draw_sidebar(ctx: Ctx) -> None:
     """Who (with sign-out), language, register and its read time, refresh; the demo banner."""
-    ss = st.session_state
     with st.sidebar:
         if ctx.demo:
             st.warning(ctx.t("ui.demo.banner"), icon=":material/science:")
@@ -100,7 +100,7 @@ def draw_sidebar(ctx: Ctx) -> None:
                 args=(ctx.reg, ctx.user, ctx.method),
             )
             signin.idle_watch(ctx.reg, signin.Identity(ctx.user, ctx.method))
-        ss[LANG_WIDGET] = ctx.lang
+        set_widget(LANG_WIDGET, ctx.lang)
         st.radio(
             t("ui.language", ctx.lang),
             list(LANGS),
