@@ -405,6 +405,7 @@ class SheetsEmulator:
             if not 1 <= index <= ws.row_count + 1:
                 raise ValueError(f"row {index} is outside 1..{ws.row_count + 1}")
             ws.insert_rows(index - 1, n)
+            ss.shift_named_ranges(ws.sheet_id, "ROWS", index - 1, n)
             self._service.touch(ss)
             if rows:
                 self.set_cells(spreadsheet_id, sheet, rows, start=f"A{index}", input=input)
@@ -419,6 +420,7 @@ class SheetsEmulator:
             if index < 1 or index - 1 + count > ws.row_count or count >= ws.row_count:
                 raise ValueError(f"cannot delete rows {index}..{index + count - 1}")
             ws.delete_rows(index - 1, index - 1 + count)
+            ss.shift_named_ranges(ws.sheet_id, "ROWS", index - 1, -count)
             self._service.touch(ss)
 
     def sort_rows(

@@ -371,6 +371,71 @@ class Worksheet:
         return Worksheet(props, [list(row) for row in self.rows])
 
 
+#: The keys of a GridRange in the order Google prints them.
+GRID_RANGE_KEYS = ("sheetId", "startRowIndex", "endRowIndex", "startColumnIndex", "endColumnIndex")
+_DIMENSION_KEYS = {
+    "ROWS": ("startRowIndex", "endRowIndex"),
+    "COLUMNS": ("startColumnIndex", "endColumnIndex"),
+}
+
+
+@dataclass
+class NamedRange:
+    """A spreadsheet-level named range (``Spreadsheet.namedRanges`` in the API).
+
+    ``range`` is a GridRange that always holds ``sheetId``; missing indexes are unbounded.
+    A named range whose cells were all deleted (or whose sheet was) turns into ``#REF!`` in
+    Sheets: it is no longer listed by the API but still holds its name and id
+    (``valid=False``).
+    """
+
+    named_range_id: str
+    name: str
+    range: dict[str, int]
+    valid: bool = True
+
+    def body(self) -> dict[str, Any]:
+        """The NamedRange resource (``sheetId`` 0 is omitted, like every zero Google omits)."""
+        rng = {k: self.range[k] for k in GRID_RANGE_KEYS if k in self.range}
+        if rng.get("sheetId") == 0:
+            del rng["sheetId"]
+        return {"namedRangeId": self.named_range_id, "name": self.name, "range": rng}
+
+    def copy(self) -> NamedRange:
+        """An independent copy."""
+        return NamedRange(self.named_range_id, self.name, dict(self.range), self.valid)
+
+    def shift(self, sheet_id: int, dimension: str, at: int, count: int) -> None:
+        """Follow an insertion (``count`` > 0 before index ``at``) or a deletion of
+        ``at .. at-count-1`` (``count`` < 0) of rows or columns, as Sheets moves named ranges.
+        """
+        if int(self.range.get("sheetId", 0)) != sheet_id or not self.valid:
+            return
+        start_key, end_key = _DIMENSION_KEYS[dimension]
+        start = self.range.get(start_key)
+        end = self.range.get(end_key)
+        if count > 0:
+            if start is not None and start >= at:
+                self.range[start_key] = start + count
+            if end is not None and end > at:
+                self.range[end_key] = end + count
+            return
+        gone = -count
+        stop = at + gone
+
+        def moved(index: int) -> int:
+            if index >= stop:
+                return index - gone
+            return min(index, at)
+
+        if start is not None:
+            self.range[start_key] = moved(start)
+        if end is not None:
+            self.range[end_key] = moved(end)
+            if self.range.get(start_key, 0) >= self.range[end_key]:
+                self.valid = False
+
+
 @dataclass
 class Spreadsheet:
     """A spreadsheet (and the Drive file that holds it)."""
@@ -383,6 +448,7 @@ class Spreadsheet:
     shared: bool = True
     parents: list[str] = field(default_factory=list)
     permissions: list[dict[str, Any]] = field(default_factory=list)
+    named_ranges: list[NamedRange] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -398,22 +464,47 @@ class Spreadsheet:
         """Cells in all grids (the 10 million limit counts these)."""
         return sum(ws.row_count * ws.column_count for ws in self.sheets)
 
-    def snapshot(self) -> tuple[dict[str, Any], list[Worksheet], str]:
+    def snapshot(self) -> Snapshot:
         """Copy enough state to roll back a failed batch."""
-        return dict(self.properties), [ws.copy() for ws in self.sheets], self.modified
+        return (
+            dict(self.properties),
+            [ws.copy() for ws in self.sheets],
+            self.modified,
+            [nr.copy() for nr in self.named_ranges],
+        )
 
-    def restore(self, snap: tuple[dict[str, Any], list[Worksheet], str]) -> None:
+    def restore(self, snap: Snapshot) -> None:
         """Undo to a :meth:`snapshot`."""
-        self.properties, self.sheets, self.modified = snap
+        self.properties, self.sheets, self.modified, self.named_ranges = snap
+
+    def listed_named_ranges(self) -> list[NamedRange]:
+        """The named ranges the API lists (not those turned into ``#REF!``)."""
+        sheet_ids = {ws.sheet_id for ws in self.sheets}
+        return [
+            nr
+            for nr in self.named_ranges
+            if nr.valid and int(nr.range.get("sheetId", 0)) in sheet_ids
+        ]
+
+    def shift_named_ranges(self, sheet_id: int, dimension: str, at: int, count: int) -> None:
+        """See :meth:`NamedRange.shift`."""
+        for nr in self.named_ranges:
+            nr.shift(sheet_id, dimension, at, count)
 
     def metadata(self) -> dict[str, Any]:
         """The ``spreadsheets.get`` body (without grid data)."""
-        return {
+        body: dict[str, Any] = {
             "spreadsheetId": self.spreadsheet_id,
             "properties": dict(self.properties),
             "sheets": [{"properties": _deep_copy(ws.properties)} for ws in self.sheets],
-            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit",
         }
+        named = self.listed_named_ranges()
+        if named:
+            body["namedRanges"] = [nr.body() for nr in named]
+        body["spreadsheetUrl"] = (
+            f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit"
+        )
+        return body
 
     def drive_file(self) -> dict[str, Any]:
         """The full Drive v3 file resource."""
@@ -476,6 +567,10 @@ def clean_sheet_properties(props: dict[str, Any]) -> dict[str, Any]:
             if not props[key]:
                 del props[key]
     return props
+
+
+#: What :meth:`Spreadsheet.snapshot` keeps: properties, worksheets, modifiedTime, named ranges.
+Snapshot = tuple[dict[str, Any], list[Worksheet], str, list[NamedRange]]
 
 
 def _deep_copy(obj: Any) -> Any:
@@ -1116,7 +1211,9 @@ class SheetsService:
         grown = new_rows * new_cols - ws.row_count * ws.column_count
         self._check_grid(ss, new_rows, new_cols, "append", extra=grown)
         if insert == "INSERT_ROWS":
-            ws.insert_rows(min(start_row, ws.row_count), nrows)
+            at = min(start_row, ws.row_count)
+            ws.insert_rows(at, nrows)
+            ss.shift_named_ranges(ws.sheet_id, "ROWS", at, nrows)
         elif extra_rows:
             ws.properties["gridProperties"]["rowCount"] = new_rows
         if extra_cols:
@@ -1261,6 +1358,9 @@ class SheetsService:
             raise bad_request(f"Invalid {where}: You can't remove all the sheets in a document.")
         ss.sheets.remove(ws)
         ss.reindex()
+        for nr in ss.named_ranges:
+            if int(nr.range.get("sheetId", 0)) == ws.sheet_id:
+                nr.valid = False
         return {}
 
     def _req_duplicateSheet(self, ss: Spreadsheet, payload: dict[str, Any], where: str) -> Any:
@@ -1363,6 +1463,7 @@ class SheetsService:
         else:
             self._check_grid(ss, ws.row_count, ws.column_count + n, where, n * ws.row_count)
             ws.insert_columns(start, n)
+        ss.shift_named_ranges(ws.sheet_id, dimension, start, n)
         return {}
 
     def _req_appendDimension(self, ss: Spreadsheet, payload: dict[str, Any], where: str) -> Any:
@@ -1395,6 +1496,7 @@ class SheetsService:
             ws.delete_rows(start, end)
         else:
             ws.delete_columns(start, end)
+        ss.shift_named_ranges(ws.sheet_id, dimension, start, start - end)
         return {}
 
     def grid_range(self, ss: Spreadsheet, rng: Mapping[str, Any], where: str) -> Box:
@@ -1441,6 +1543,152 @@ class SheetsService:
         for i, line in enumerate(block):
             for j, cell in enumerate(line):
                 ws.put(box.r0 + i, box.c0 + j, cell)
+
+    # -- named ranges ----------------------------------------------------------------------------
+    def _named_range_grid(self, ss: Spreadsheet, rng: Any, where: str) -> dict[str, int]:
+        """Check a named range's GridRange (sheet exists, inside the grid); normalise it."""
+        rng = _object(rng)
+        self.grid_range(ss, rng, where)
+        out = {"sheetId": int(rng.get("sheetId") or 0)}
+        for key in GRID_RANGE_KEYS[1:]:
+            if rng.get(key) is not None:
+                out[key] = int(rng[key])
+        return out
+
+    @staticmethod
+    def _check_named_range_name(name: Any, where: str) -> str:
+        if not isinstance(name, str) or not valid_named_range_name(name):
+            raise bad_request(
+                f"Invalid {where}: {json.dumps(name, ensure_ascii=False)} is not a valid name "
+                "for a named range. Names may contain only letters, numbers and underscores, "
+                "must not start with a number, must be 1-250 characters long and must not be "
+                "TRUE, FALSE or a cell reference in A1 or R1C1 notation."
+            )
+        return name
+
+    @staticmethod
+    def _name_taken(ss: Spreadsheet, name: str, but: NamedRange | None = None) -> bool:
+        # Names are unique regardless of case; #REF! ranges keep theirs (gspread issue #1530).
+        return any(
+            nr is not but and nr.name.casefold() == name.casefold() for nr in ss.named_ranges
+        )
+
+    def new_named_range_id(self, ss: Spreadsheet) -> str:
+        """A random id in Google's style (a positive 31-bit number as a string)."""
+        taken = {nr.named_range_id for nr in ss.named_ranges}
+        while True:
+            candidate = str(self.rng.randint(1, 2**31 - 1))
+            if candidate not in taken:
+                return candidate
+
+    def _req_addNamedRange(self, ss: Spreadsheet, payload: dict[str, Any], where: str) -> Any:
+        body = _object(payload.get("namedRange"))
+        name = self._check_named_range_name(body.get("name"), where)
+        range_id = body.get("namedRangeId")
+        if range_id is not None and range_id != "":
+            range_id = str(range_id)
+            if any(nr.named_range_id == range_id for nr in ss.named_ranges):
+                raise bad_request(
+                    f"Invalid {where}: Cannot add named range with id {range_id}, "
+                    "a named range with that id already exists."
+                )
+        else:
+            range_id = self.new_named_range_id(ss)
+        if self._name_taken(ss, name):
+            # Google's wording (recorded by API users; some clients show "with name: ").
+            raise bad_request(
+                f"Invalid {where}: Cannot add named range with name {name}, "
+                "a named range with that name already exists."
+            )
+        grid = self._named_range_grid(ss, body.get("range"), where)
+        named = NamedRange(range_id, name, grid)
+        ss.named_ranges.append(named)
+        return {"addNamedRange": {"namedRange": named.body()}}
+
+    def _named_range_by_id(self, ss: Spreadsheet, range_id: Any, where: str) -> NamedRange:
+        for nr in ss.named_ranges:
+            if range_id not in (None, "") and nr.named_range_id == str(range_id):
+                return nr
+        # Google's wording, as recorded for updateNamedRange ("NamedRange" in one word).
+        raise bad_request(f"Invalid {where}: No NamedRange with id: {_str(range_id) or ''}")
+
+    def _req_deleteNamedRange(self, ss: Spreadsheet, payload: dict[str, Any], where: str) -> Any:
+        ss.named_ranges.remove(self._named_range_by_id(ss, payload.get("namedRangeId"), where))
+        return {}
+
+    def _req_updateNamedRange(self, ss: Spreadsheet, payload: dict[str, Any], where: str) -> Any:
+        body = _object(payload.get("namedRange"))
+        named = self._named_range_by_id(ss, body.get("namedRangeId"), where)
+        paths = _mask_paths(str(payload.get("fields") or ""))
+        current = named.body()
+        current["range"] = dict(named.range)
+        updated = _deep_copy(current)
+        _apply_mask(updated, body, paths)
+        if updated.get("namedRangeId") != named.named_range_id:
+            raise bad_request(f"Invalid {where}: the id of a named range cannot be changed.")
+        name = self._check_named_range_name(updated.get("name"), where)
+        if self._name_taken(ss, name, but=named):
+            raise bad_request(
+                f"Invalid {where}: Cannot rename named range to {name}, "
+                "a named range with that name already exists."
+            )
+        grid = self._named_range_grid(ss, updated.get("range"), where)
+        named.name, named.range, named.valid = name, grid, True
+        return {}
+
+    # -- appendCells ---------------------------------------------------------------------------
+    def _req_appendCells(self, ss: Spreadsheet, payload: dict[str, Any], where: str) -> Any:
+        """Rows after the last row with data of the whole sheet, from column A; the grid gets
+        the rows it needs, never columns (Google: "Attempting to write column: ...")."""
+        if payload.get("tableId"):
+            raise bad_request(f"Invalid {where}: tables are not supported by the Sheets emulator.")
+        ws = self._sheet_by_id(ss, payload.get("sheetId"), where)
+        paths = _mask_paths(str(payload.get("fields") or ""))
+        writes_values = any(path[0] in {"*", "userEnteredValue"} for path in paths)
+        writes_number_format = any(
+            path[0] == "*"
+            or (path[0] == "userEnteredFormat" and (len(path) == 1 or path[1] == "numberFormat"))
+            for path in paths
+        )
+        rows = payload.get("rows") or []
+        if not isinstance(rows, list):
+            raise bad_request(f"Invalid {where}: rows must be a list of RowData.")
+        lines: list[list[Cell | None]] = []
+        for i, row in enumerate(rows):
+            values = _object(row).get("values") or []
+            if not isinstance(values, list):
+                raise bad_request(f"Invalid {where}: rows[{i}].values must be a list of CellData.")
+            line: list[Cell | None] = []
+            for j, data in enumerate(values):
+                data = _object(data)
+                cell_where = f"{where}.rows[{i}].values[{j}]"
+                fmt = _object(data.get("userEnteredFormat"))
+                if writes_number_format and fmt.get("numberFormat"):
+                    raise bad_request(
+                        f"Invalid {cell_where}: number formats through appendCells are not "
+                        "supported by the Sheets emulator (use the values API)."
+                    )
+                line.append(cell_from_data(data, cell_where) if writes_values else None)
+            lines.append(line)
+        width = max((len(line) for line in lines), default=0)
+        if width > ws.column_count:
+            raise bad_request(
+                f"Invalid {where}: Attempting to write column: {ws.column_count}, "
+                f"beyond the last requested column of: {ws.column_count - 1}"
+            )
+        if not lines:
+            return {}
+        start = ws.used_extent()[0]
+        need = start + len(lines)
+        if need > ws.row_count:
+            extra = (need - ws.row_count) * ws.column_count
+            self._check_grid(ss, need, ws.column_count, where, extra=extra)
+            ws.properties["gridProperties"]["rowCount"] = need
+        if writes_values:
+            for i, line in enumerate(lines):
+                for j, cell in enumerate(line):
+                    ws.put(start + i, j, cell)
+        return {}
 
     def _req_repeatCell(self, ss: Spreadsheet, payload: dict[str, Any], where: str) -> Any:
         return self._format_only(payload, where)
@@ -1539,7 +1787,90 @@ class SheetsService:
             parents=body.get("parents") or source.parents,
         )
         copy.sheets = [ws.copy() for ws in source.sheets]
+        copy.named_ranges = [nr.copy() for nr in source.named_ranges]
         return _drive_short(copy)
+
+
+_NAME_RE = re.compile(r"^[^\W\d]\w{0,249}$")
+_A1_NAME_RE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$")
+_R1C1_NAME_RE = re.compile(r"^[Rr][0-9]*([Cc][0-9]*)?$|^[Cc][0-9]*$")
+
+
+def valid_named_range_name(name: str) -> bool:
+    """Sheets' rules for a named range's name (Sheets help "Name a range")."""
+    return bool(
+        _NAME_RE.match(name)
+        and not _A1_NAME_RE.match(name)
+        and not _R1C1_NAME_RE.match(name)
+        and name.casefold() not in {"true", "false"}
+    )
+
+
+_EXTENDED_VALUE_KINDS = ("numberValue", "stringValue", "boolValue", "formulaValue", "errorValue")
+
+
+def cell_from_data(data: Mapping[str, Any], where: str) -> Cell | None:
+    """The cell a CellData's ``userEnteredValue`` writes (``None``: the cell is blank).
+
+    ``stringValue`` is stored as typed text, never parsed (like a RAW write);
+    ``formulaValue`` is stored as a formula (like a USER_ENTERED ``=...``).
+    """
+    value = data.get("userEnteredValue")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise bad_request(f"Invalid {where}: userEnteredValue must be an ExtendedValue object.")
+    kinds = list(value)
+    for kind in kinds:
+        if kind not in _EXTENDED_VALUE_KINDS:
+            raise bad_request(
+                f'Invalid JSON payload received. Unknown name "{kind}" at '
+                f"'{where}.userEnteredValue': Cannot find field."
+            )
+    if not kinds:
+        return None
+    if len(kinds) > 1:
+        raise bad_request(
+            "Invalid JSON payload received. Oneof field 'value' is already set. "
+            f"Cannot set '{kinds[1]}'"
+        )
+    kind = kinds[0]
+    raw = value[kind]
+
+    def wrong_type(proto_type: str) -> ApiError:
+        return bad_request(
+            f"Invalid value at '{where}.userEnteredValue.{kind}' ({proto_type}), "
+            f"{json.dumps(raw, ensure_ascii=False)}"
+        )
+
+    try:
+        if kind == "stringValue":
+            if not isinstance(raw, str):
+                raise wrong_type("TYPE_STRING")
+            return raw_cell(raw, where)
+        if kind == "numberValue":
+            if isinstance(raw, str):
+                try:
+                    raw = float(raw)
+                except ValueError:
+                    raise wrong_type("TYPE_DOUBLE") from None
+            if isinstance(raw, bool) or not isinstance(raw, int | float):
+                raise wrong_type("TYPE_DOUBLE")
+            return raw_cell(raw, where)
+        if kind == "boolValue":
+            if not isinstance(raw, bool):
+                raise wrong_type("TYPE_BOOL")
+            return Cell(value=raw)
+        if kind == "formulaValue":
+            if not isinstance(raw, str):
+                raise wrong_type("TYPE_STRING")
+            if not raw.startswith("="):
+                raise bad_request(f"Invalid {where}: a formulaValue must start with '='.")
+            raw_cell(raw, where)  # the length limit
+            return Cell(formula=raw)
+    except CellInputError as exc:
+        raise bad_request(str(exc)) from None
+    raise bad_request(f"Invalid {where}: an errorValue cannot be written.")
 
 
 class _RefError(Exception):
