@@ -40,7 +40,10 @@ Writing
        keys and cells over Google's 50,000-character limit are checked. Any problem →
        :class:`ConflictError` / :class:`RowNotFound` / :class:`StoreError` and **nothing is
        written**. A version cell a person left empty counts as 0 (a row added by hand);
-    2. new ids are claimed (below); a failure here leaves at most an unused number;
+    2. new ids are claimed (below); a failure here leaves at most an unused number. When the
+       commit is nothing but appends of moderate size (an intake: the case and its history
+       rows), the rows go in the **same** atomic call as the claim, and the commit is done:
+       an intake is two calls, one read and one write;
     3. all updates in **one** ``values:batchUpdate`` of only the changed cells plus ``version``
        (atomic across rows and sheets);
     4. appends, one ``values:append`` (``INSERT_ROWS``) per sheet (parts of ≤ 2 MB for bulk
@@ -56,15 +59,23 @@ Writing
     round trip apart; that window is not closed (Sheets has no conditional write).
 
 Ids
-    :class:`NewId` numbers come from a hidden ``_ids`` worksheet used as an append-only log of
-    claims ``(sheet:prefix, first, count, token)``. Google applies the appends to a spreadsheet
-    one after another (``INSERT_ROWS`` inserts fresh rows for each), so the log has one order
-    and every claim learns its own row from the append's ``updatedRange``. A writer reads the log's tail and the key column, proposes ``first = max(highest id in
-    the sheet, highest claim) + 1``, appends its claim and gets the claim's row number back; a
-    claim is valid only if **no earlier row** claims an overlapping range of the same sequence
-    (earliest claim wins). If another process's claim slipped in between, the writer reads the
-    rows between and retries with higher numbers. Two valid claims never overlap, so concurrent
-    intakes — threads or processes — never get the same id; gaps are possible after contention.
+    :class:`NewId` numbers come from a hidden ``_ids`` worksheet, an append-only log of claims
+    ``(sheet:prefix, first, count, token, time, marker)``, made safe by a compare-and-swap that
+    Sheets offers in a roundabout way: a ``spreadsheets:batchUpdate`` is atomic, refuses to
+    delete a named range that does not exist and refuses to add one whose id exists. Claim k
+    of the chain owns the named range ``liuyan_ids_<k>``; claim k+1 is one batch of
+    ``deleteNamedRange liuyan_ids_<k>``, ``addNamedRange liuyan_ids_<k+1>`` and ``appendCells``
+    of its log row (and, for an intake, of the case and history rows). A writer reads the log's
+    tail and the key column in the commit's fresh read, proposes ``first = max(highest id in the
+    sheet, highest claim) + 1`` and sends the batch: if another claim came in between, the
+    marker it expects is gone, Google refuses the whole batch (nothing is written), and the
+    writer reads the claims it missed and tries again above them. The first claim ever adds
+    ``liuyan_ids_base`` instead of deleting (so only one writer can start the chain). So
+    concurrent intakes — threads or processes — never get the same id; gaps are possible after
+    a failed write. A person deleting the marker stops new ids with a clear error until the
+    next ``init`` (every process start) puts it back. (Claims written before markers existed
+    are read as before; writers of an older version of this store must not share a sheet with
+    this one.)
 
 Faults
     Every call goes through :mod:`lib.store.retry` (capped exponential backoff with jitter, a
@@ -142,7 +153,16 @@ READ_PARAMS = {
     "majorDimension": "ROWS",
 }
 IDS_SHEET = "_ids"
-IDS_HEADER = ["序列", "起始号", "个数", "标记", "时间"]
+IDS_HEADER = ["序列", "起始号", "个数", "标记", "时间", "编号锁"]
+#: Named ranges that make claiming ids a compare-and-swap (see "Ids" in the module docstring):
+#: ``liuyan_ids_<k>`` for the k-th claim of the chain (one alive at a time), and the base
+#: marker made once, by the first claim, and never deleted.
+MARKER_PREFIX = "liuyan_ids_"
+MARKER_BASE = MARKER_PREFIX + "base"
+#: After losing the compare-and-swap to another writer: a jittered pause, doubling from this
+#: up to the cap, then try again (within the operation's time budget).
+CLAIM_PAUSE_S = 0.02
+CLAIM_PAUSE_CAP_S = 1.0
 NEW_SHEET_ROWS = 1000
 #: Appends are split so one request stays well under Google's payload limits.
 MAX_APPEND_BYTES = 2_000_000
@@ -156,7 +176,8 @@ SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 EXACT_LIMIT = 10**15
 META_FIELDS = (
     "properties(title,timeZone,locale),"
-    "sheets.properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount))"
+    "sheets.properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount)),"
+    "namedRanges(namedRangeId,name)"
 )
 
 register_messages(
@@ -272,6 +293,18 @@ register_messages(
         "gs.what.append": ("写入“{sheet}”", "write to “{sheet}”"),
         "gs.what.update": ("修改“{sheet}”", "change “{sheet}”"),
         "gs.what.ids": ("分配编号", "allocate ids"),
+        "gs.marker_lost": (
+            "编号分配标记（命名区域 {marker}）已被删除，无法安全分配新编号，未写入任何内容："
+            "请管理员运行 python -m lib init（或重启门户）修复后重试",
+            "The id allocation marker (named range {marker}) was deleted, so new ids cannot be "
+            "allocated safely; nothing was written: an administrator should run python -m lib "
+            "init (or restart the portal) and then try again",
+        ),
+        "gs.claim_busy": (
+            "同时登记的人太多，{tries} 次都没能分配到编号，未写入任何内容：请稍后再试",
+            "Too many people registering at once: no id could be allocated in {tries} tries; "
+            "nothing was written: try again shortly",
+        ),
         "gs.p.missing_sheet": (
             "缺少工作表“{sheet}”（运行 init 可补上）",
             "The tab “{sheet}” is missing (init adds it)",
@@ -648,6 +681,8 @@ class GSheetsStore:
         self._claims: dict[int, tuple[str, int, int]] = {}  # row -> (seq, first, count)
         self._claims_max: dict[str, int] = {}
         self._claim_tokens: dict[int, str] = {}  # row -> token, for every _ids row read
+        self._markers: dict[int, str] = {}  # row -> the chain marker that claim made
+        self._named: set[str] | None = None  # named-range ids, as of the last metadata read
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -723,6 +758,10 @@ class GSheetsStore:
                 if name == IDS_SHEET:
                     if not _has_content(cells):
                         writes.append({"range": f"{quote_title(title)}!A1", "values": [IDS_HEADER]})
+                    elif cells == IDS_HEADER[: len(cells)] and len(cells) < len(IDS_HEADER):
+                        rest = IDS_HEADER[len(cells) :]
+                        where = f"{quote_title(title)}!{col_letter(len(cells))}1"
+                        writes.append({"range": where, "values": [rest]})
                     continue
                 sheet = schema[name]
                 if not _has_content(cells):
@@ -769,7 +808,29 @@ class GSheetsStore:
                 self._write(
                     budget, "gs.what.init", lambda: self._http.values_batch_update(self.key, body)
                 )
+            self._repair_markers(budget, report)
             return report
+
+    def _repair_markers(self, budget: Budget, report: list[str]) -> None:
+        """Put the claim chain's marker back if a person deleted the named range (claims stop
+        with ``gs.marker_lost`` until then). Healthy — the base marker and one chain marker,
+        or neither — costs nothing: the named ranges came with the metadata."""
+        named = self._named or set()
+        chain = {n for n in named if n.startswith(MARKER_PREFIX) and n != MARKER_BASE}
+        if MARKER_BASE not in named or chain:
+            return
+        self._read_ids_tail(budget)
+        _k, current = self._chain()
+        ids_sheet_id = int(self._props[self._titles[IDS_SHEET]].get("sheetId", 0))
+        if current:
+            fix = _add_named_range(current, ids_sheet_id)
+            report.append(f"恢复编号分配标记 {current}")
+        else:  # the log was cleared by hand: start a new chain
+            fix = {"deleteNamedRange": {"namedRangeId": MARKER_BASE}}
+            report.append(f"清除失效的编号分配标记 {MARKER_BASE}")
+        body = {"requests": [fix]}
+        self._write(budget, "gs.what.init", lambda: self._http.batch_update(self.key, body))
+        self._load_meta(budget, reset=True)
 
     def _create_missing(self, budget: Budget, report: list[str]) -> set[str]:
         requests_: list[dict[str, Any]] = []
@@ -1072,9 +1133,17 @@ class GSheetsStore:
         with self._translate("gs.what.write"), self._commit_lock:
             budget = self.policy.budget()
             located = self._tab_retry(budget, lambda: self._prepare(changes, budget))
-            allocated = self._allocate(changes, located, budget) if new_ids_in(changes) else {}
-            for rows in changes.appends.values():
-                resolve_new_ids(rows, allocated)
+            if new_ids_in(changes):
+                # The rows ride with the claim when that is all there is to write (an intake):
+                # one atomic call instead of a claim and then an append per sheet.
+                with_rows = self._fits_one_batch(changes)
+                allocated = self._claim(changes, located, budget, with_rows=with_rows)
+                for rows in changes.appends.values():
+                    resolve_new_ids(rows, allocated)
+                if with_rows:
+                    return allocated
+            else:
+                allocated = {}
             done: list[str] = []
             steps: list[tuple[str, Callable[[], None]]] = []
             if changes.updates:
@@ -1111,6 +1180,17 @@ class GSheetsStore:
                     ) from exc
                 done.append(label)
             return allocated
+
+    def _fits_one_batch(self, changes: Changeset) -> bool:
+        """No updates, and the appends small enough for one request."""
+        if changes.updates:
+            return False
+        size = 0
+        for rows in changes.appends.values():
+            if len(rows) > MAX_APPEND_ROWS:
+                return False
+            size += sum(len(_text(v).encode("utf-8")) + 48 for r in rows for v in r.values())
+        return size <= MAX_APPEND_BYTES
 
     def _append_order(self, changes: Changeset) -> list[str]:
         sheets = [s for s, rows in changes.appends.items() if rows]
@@ -1199,7 +1279,7 @@ class GSheetsStore:
                         ranges.append(f"{quote_title(self._titles[s])}!{letter}:{letter}")
                     slots.append((kind, s, c))
             if ids_tail:
-                ranges.append(f"{quote_title(self._titles[IDS_SHEET])}!A{self._ids_known}:E")
+                ranges.append(self._ids_tail_range())
             resp = self._batch_get(budget, ranges, "gs.what.write")
             out: dict[str, Located] = {}
             stable = True
@@ -1345,16 +1425,19 @@ class GSheetsStore:
     def _append_rows(
         self, sheet: str, rows: Sequence[Mapping[str, Any]], loc: Located, budget: Budget
     ) -> None:
+        header = loc.header
         for part in _chunks(rows):
-            self._append_chunk(sheet, part, loc.header, budget)
+            # a retry may have found the columns moved: the next parts follow the new layout
+            header = self._append_chunk(sheet, part, header, budget)
 
     def _append_chunk(
         self, sheet: str, rows: Sequence[Mapping[str, Any]], header: Header, budget: Budget
-    ) -> tuple[int, int]:
-        """Append rows once: after an unclear failure, look for them before sending again."""
+    ) -> Header:
+        """Append rows once: after an unclear failure, look for them before sending again.
+        Returns the header the rows were laid out by (fresher after a retry)."""
         title = self._titles[sheet]
         q = quote_title(title)
-        state: dict[str, Any] = {"chunk": self._matrix(sheet, rows, header)}
+        state: dict[str, Any] = {"chunk": self._matrix(sheet, rows, header), "header": header}
 
         def landed(fault: Fault) -> bool:
             if fault is Fault.MAYBE_APPLIED:
@@ -1365,6 +1448,7 @@ class GSheetsStore:
             # Not there. People may have moved columns while we waited: lay the rows out again.
             fresh = self._locate(budget, [sheet])[sheet].header
             state["chunk"] = self._matrix(sheet, rows, fresh)
+            state["header"] = fresh
             return False
 
         params = {
@@ -1399,7 +1483,7 @@ class GSheetsStore:
                 lambda: self._http.values_batch_update(self.key, body),
                 sheet=self._sheet_label(sheet),
             )
-        return r0, c0
+        return state["header"]
 
     def _matrix(
         self, sheet: str, rows: Sequence[Mapping[str, Any]], header: Header
@@ -1444,10 +1528,11 @@ class GSheetsStore:
 
     # -- ids ---------------------------------------------------------------------------------
 
-    def _allocate(
+    def _id_groups(
         self, changes: Changeset, located: Mapping[str, Located], budget: Budget
-    ) -> dict[NewId, str]:
-        """Claim numbers for every :class:`NewId` in ``_ids`` (earliest claim wins)."""
+    ) -> tuple[dict[str, list[NewId]], dict[str, int]]:
+        """The new ids by sequence (``cases:GA2026-``) and each sequence's highest id already
+        in its sheet (ids typed by hand count too)."""
         owners: dict[int, str] = {}
         for sheet, rows in changes.appends.items():
             key_field = self.schema[sheet].key if sheet in self.schema.sheets else None
@@ -1469,79 +1554,123 @@ class GSheetsStore:
                 keys = self._key_column(sheet, budget)
             numbers = [id_number(v, prefix) for v in keys[1:]]
             floor[seq] = max((n for n in numbers if n is not None), default=0)
-        result: dict[NewId, str] = {}
-        pending = dict(groups)
-        while pending:
-            token = uuid.uuid4().hex
-
-            def claims(pending: dict[str, list[NewId]] = pending) -> list[tuple[str, int, int]]:
-                return [
-                    (seq, max(floor[seq], self._claims_max.get(seq, 0)) + 1, len(ids))
-                    for seq, ids in pending.items()
-                ]
-
-            first_row, made = self._append_claims(claims, token, budget)
-            for i, (seq, first, count) in enumerate(made):
-                if self._claim_is_first(seq, first, count, first_row + i):
-                    for j, nid in enumerate(pending.pop(seq)):
-                        result[nid] = nid.format(first + j)
-        return result
+        return groups, floor
 
     def _key_column(self, sheet: str, budget: Budget) -> list[str]:
         loc = self._locate(budget, [sheet], keycols=[sheet])[sheet]
         return loc.keys or [""]
 
-    def _append_claims(
-        self,
-        claims: Callable[[], list[tuple[str, int, int]]],
-        token: str,
-        budget: Budget,
-    ) -> tuple[int, list[tuple[str, int, int]]]:
-        """Append claim rows to ``_ids``; return the first row number and the claims sent."""
-        q = quote_title(self._titles[IDS_SHEET])
-        state: dict[str, Any] = {"claims": claims()}
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    def _ids_tail_range(self) -> str:
+        return f"{quote_title(self._titles[IDS_SHEET])}!A{self._ids_known}:F"
 
-        def rows() -> list[list[str]]:
-            return [[s, str(f), str(n), token, now] for s, f, n in state["claims"]]
+    def _read_ids_tail(self, budget: Budget) -> None:
+        values = self._batch_get(budget, [self._ids_tail_range()], "gs.what.ids")[0]
+        self._absorb_claims(values.get("values") or [], self._ids_known)
+
+    def _chain(self) -> tuple[int, str | None]:
+        """The claim chain as last read: (k, marker of claim k), or (0, None) before any."""
+        if not self._markers:
+            return 0, None
+        marker = self._markers[max(self._markers)]
+        tail = marker[len(MARKER_PREFIX) :]
+        return (int(tail) if tail.isdigit() else 0), marker
+
+    def _claim(
+        self,
+        changes: Changeset,
+        located: Mapping[str, Located],
+        budget: Budget,
+        *,
+        with_rows: bool,
+    ) -> dict[NewId, str]:
+        """Claim numbers for every :class:`NewId`, in one ``spreadsheets:batchUpdate`` that
+        is a compare-and-swap on the claim chain's marker; ``with_rows``: the appends of
+        ``changes`` ride in the same atomic batch (then nothing else is left to write)."""
+        groups, floor = self._id_groups(changes, located, budget)
+        ids_sheet_id = int(self._props[self._titles[IDS_SHEET]].get("sheetId", 0))
+        order = self._append_order(changes) if with_rows else []
+        headers = {sheet: located[sheet].header for sheet in order}
+        state: dict[str, Any] = {}
+
+        def refresh() -> None:
+            """Read the claims made since, and where the columns are now (people may have
+            moved them while we waited)."""
+            if order:
+                fresh = self._locate(budget, order, ids_tail=True)
+                headers.update({sheet: fresh[sheet].header for sheet in order})
+            else:
+                self._read_ids_tail(budget)
+
+        def build() -> None:
+            token = uuid.uuid4().hex
+            k, current = self._chain()
+            marker = f"{MARKER_PREFIX}{k + 1}"
+            claims = [
+                (seq, max(floor[seq], self._claims_max.get(seq, 0)) + 1, len(ids))
+                for seq, ids in groups.items()
+            ]
+            allocated = {
+                nid: nid.format(first + j)
+                for (_seq, first, _n), ids in zip(claims, groups.values(), strict=True)
+                for j, nid in enumerate(ids)
+            }
+            now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            claim_rows = [[q, str(f), str(n), token, now, marker] for q, f, n in claims]
+            reqs: list[dict[str, Any]] = [
+                {"deleteNamedRange": {"namedRangeId": current}}
+                if current
+                else _add_named_range(MARKER_BASE, ids_sheet_id),
+                _add_named_range(marker, ids_sheet_id),
+                _append_cells(ids_sheet_id, claim_rows),
+            ]
+            for sheet in order:
+                rows = [
+                    {k: allocated[v] if isinstance(v, NewId) else v for k, v in r.items()}
+                    for r in changes.appends[sheet]
+                ]
+                matrix = self._matrix(sheet, rows, headers[sheet])
+                sheet_id = int(self._props[self._titles[sheet]].get("sheetId", 0))
+                reqs.append(_append_cells(sheet_id, matrix))
+            state.update(
+                token=token, current=current, claims=claims, allocated=allocated, body=reqs
+            )
 
         def landed(fault: Fault) -> bool:
-            values = self._batch_get(budget, [f"{q}!A{self._ids_known}:E"], "gs.what.ids")[0]
-            self._absorb_claims(values.get("values") or [], self._ids_known)
-            mine = sorted(r for r, tok in self._claim_tokens.items() if tok == token)
-            if mine:  # an earlier attempt landed after all
-                state["found"] = mine[0]
-                state["claims"] = [self._claims[r] for r in mine if r in self._claims]
-                return True
-            state["claims"] = claims()  # others claimed meanwhile: propose higher numbers
+            refresh()
+            if any(tok == state["token"] for tok in self._claim_tokens.values()):
+                return True  # an earlier attempt landed after all
+            build()  # others may have claimed meanwhile: propose again
             return False
 
-        params = {
-            "valueInputOption": "RAW",
-            "insertDataOption": "INSERT_ROWS",
-            "includeValuesInResponse": "false",
-        }
-        resp = self._write(
-            budget,
-            "gs.what.ids",
-            lambda: self._http.values_append(
-                self.key, q, params, {"majorDimension": "ROWS", "values": rows()}
-            ),
-            on_retry=landed,
-        )
-        if resp is not None:
-            first_row = parse_range(resp["updates"]["updatedRange"])[0]
-        else:
-            first_row = state["found"]
-        if first_row > self._ids_known + 1:
-            # Someone else claimed between our read and our append: read what they claimed.
-            gap = f"{q}!A{self._ids_known + 1}:E{first_row - 1}"
-            values = self._batch_get(budget, [gap], "gs.what.ids")[0].get("values") or []
-            self._absorb_claims(values, self._ids_known + 1, upto=first_row - 1)
-        made = state["claims"]
-        if first_row == self._ids_known + 1:
-            self._absorb_claims(rows(), first_row)
-        return first_row, made
+        tries = 0
+        while True:
+            build()
+            try:
+                self._write(
+                    budget,
+                    "gs.what.ids",
+                    lambda: self._http.batch_update(self.key, {"requests": state["body"]}),
+                    on_retry=landed,
+                )
+            except APIError as exc:
+                reason = _short_reason(exc).lower().replace(" ", "")
+                if retry.status_of(exc) != 400 or "namedrange" not in reason:
+                    raise
+                # Someone else's claim came first (our marker is gone, or theirs exists):
+                # read what they claimed and try again above it.
+                before = self._chain()
+                refresh()
+                if self._chain() == before:
+                    raise SheetsError("gs.marker_lost", marker=before[1] or MARKER_BASE) from exc
+                tries += 1
+                pause = min(CLAIM_PAUSE_CAP_S, CLAIM_PAUSE_S * 2**tries) * budget.policy.rng()
+                if budget.remaining() <= pause:
+                    raise SheetsError("gs.claim_busy", tries=tries) from exc
+                budget.policy.sleep(pause)  # contenders spread out instead of colliding again
+                continue
+            for seq, first, count in state["claims"]:
+                self._claims_max[seq] = max(self._claims_max.get(seq, 0), first + count - 1)
+            return state["allocated"]
 
     def _absorb_claims(
         self, values: Sequence[Sequence[Any]], start_row: int, upto: int | None = None
@@ -1556,23 +1685,17 @@ class GSheetsStore:
             if r <= 1 or r in self._claims or r in tokens:
                 continue
             cells = [cell_text(v) for v in row]
-            cells += [""] * (4 - len(cells))
+            cells += [""] * (len(IDS_HEADER) - len(cells))
             seq, first, count, token = cells[:4]
             tokens[r] = token
+            if cells[5].startswith(MARKER_PREFIX):
+                self._markers[r] = cells[5]
             if seq and first.isdigit() and count.isdigit() and int(count) > 0:
                 f, n = int(first), int(count)
                 self._claims[r] = (seq, f, n)
                 self._claims_max[seq] = max(self._claims_max.get(seq, 0), f + n - 1)
         if start_row <= self._ids_known + 1:
             self._ids_known = max(self._ids_known, end)
-
-    def _claim_is_first(self, seq: str, first: int, count: int, row: int) -> bool:
-        last = first + count - 1
-        return not any(
-            s == seq and f <= last and first <= f + n - 1
-            for r, (s, f, n) in self._claims.items()
-            if r < row
-        )
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -1613,11 +1736,15 @@ class GSheetsStore:
         tz = None
         with contextlib.suppress(Exception):
             tz = zoneinfo.ZoneInfo(props.get("timeZone") or "")
+        named = {
+            str(n.get("namedRangeId") or "") for n in (meta or {}).get("namedRanges", []) or []
+        }
         with self._lock:
             self._doc_title = props.get("title", "")
             self._tz = tz
             self._titles = titles
             self._props = {p.get("title", ""): p for p in sheets}
+            self._named = named
 
     def _batch_get(self, budget: Budget, ranges: Sequence[str], what: str) -> list[dict[str, Any]]:
         if not ranges:
@@ -1719,6 +1846,40 @@ def _add_sheet(title: str, columns: int, *, hidden: bool = False) -> dict[str, A
     if hidden:
         props["hidden"] = True
     return {"addSheet": {"properties": props}}
+
+
+def _add_named_range(name: str, sheet_id: int) -> dict[str, Any]:
+    """An ``addNamedRange`` request with a chosen id (Google refuses an id that exists)."""
+    return {
+        "addNamedRange": {
+            "namedRange": {
+                "namedRangeId": name,
+                "name": name,
+                "range": {
+                    "sheetId": sheet_id,
+                    "startRowIndex": 0,
+                    "endRowIndex": 1,
+                    "startColumnIndex": 0,
+                    "endColumnIndex": 1,
+                },
+            }
+        }
+    }
+
+
+def _append_cells(sheet_id: int, rows: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """An ``appendCells`` request: rows after the sheet's last row with data, from column A.
+    Text goes in as ``stringValue``, which Sheets never parses (like ``RAW``)."""
+    return {
+        "appendCells": {
+            "sheetId": sheet_id,
+            "rows": [
+                {"values": [{"userEnteredValue": {"stringValue": v}} if v else {} for v in row]}
+                for row in rows
+            ],
+            "fields": "userEnteredValue",
+        }
+    }
 
 
 def _cell(values: Sequence[Any], c: int | None) -> Any:

@@ -14,13 +14,13 @@ import requests
 
 from lib.store import retry
 from lib.store.base import Changeset, NewId, Update
-from lib.store.gsheets import BudgetedHTTPClient, GSheetsStore, SheetsError
+from lib.store.gsheets import MAX_APPEND_ROWS, BudgetedHTTPClient, GSheetsStore, SheetsError
 from lib.store.retry import Budget, Fault, RetryExhausted, RetryPolicy
 from tests.gsheets.conftest import case_row, history_row, intake
 from tests.gsheets.emulated import FAST
 from tests.gsheets.faults import Aim, aimed_session
 
-CASES, HISTORY, IDS = "'案件'", "'变更记录'", "'_ids'"
+CASES, HISTORY = "'案件'", "'变更记录'"
 
 
 def rows(store: GSheetsStore, sheet: str) -> list[dict]:
@@ -52,9 +52,10 @@ def test_a_burst_of_429_on_the_read_is_ridden_out(store, emulator):
     assert emulator.counts["values.batchGet"] == 6
 
 
-def test_429_and_500_on_appends_still_give_one_case_and_one_history_row(store, emulator):
-    emulator.inject(429, times=2, endpoint="values.append")
-    emulator.inject(500, times=2, endpoint="values.append")
+def test_429_and_500_on_the_write_still_give_one_case_and_one_history_row(store, emulator):
+    # an intake's one write: the id claim, the case and its history in one batch
+    emulator.inject(429, times=2, endpoint="spreadsheets.batchUpdate")
+    emulator.inject(500, times=2, endpoint="spreadsheets.batchUpdate")
 
     case_id = intake(store, title="只写一次")
 
@@ -76,20 +77,10 @@ def test_a_slow_read_times_out_and_is_retried(make_store, emulator):
     assert time.monotonic() - started < 0.5
 
 
-@pytest.mark.parametrize(
-    ("target", "fault"),
-    [
-        (IDS, "apply_then_drop"),
-        (CASES, "apply_then_drop"),
-        (HISTORY, "apply_then_drop"),
-        (CASES, "timeout"),
-        (CASES, "drop"),
-        (HISTORY, 503),
-    ],
-    ids=lambda v: str(v).strip("'"),
-)
-def test_an_intake_lands_exactly_once_whatever_happens_to_an_append(aimed, target, fault):
-    store = aimed(Aim("POST", f"{target}:append", fault))
+@pytest.mark.parametrize("fault", ["apply_then_drop", "timeout", "drop", 503, 429])
+def test_an_intake_lands_exactly_once_whatever_happens_to_its_write(aimed, sheet_id, fault):
+    # the claim, the case and its history go in one spreadsheets:batchUpdate
+    store = aimed(Aim("POST", f"{sheet_id}:batchUpdate", fault))
 
     case_id = intake(store, title="一次")
 
@@ -181,12 +172,13 @@ def test_google_down_gives_a_clear_error_naming_the_operation(make_store, emulat
     assert "读取台账" in caught.value.message("zh")
 
 
-def test_a_write_that_cannot_be_confirmed_says_so(aimed, emulator):
+def test_a_write_that_cannot_be_confirmed_says_so(aimed, emulator, sheet_id):
     def google_goes_down() -> None:
         emulator.inject(503, times=10_000, endpoint="values.batchGet")
 
     store = aimed(
-        Aim("POST", f"{CASES}:append", "apply_then_drop", then=google_goes_down), policy=TIGHT
+        Aim("POST", f"{sheet_id}:batchUpdate", "apply_then_drop", then=google_goes_down),
+        policy=TIGHT,
     )
 
     with pytest.raises(SheetsError) as caught:
@@ -302,8 +294,9 @@ def test_the_call_timeout_never_outlasts_the_budget():
     assert retry.current_timeout() is None
 
 
+@pytest.mark.parametrize("write", ["intake", "bulk"])
 def test_columns_moved_while_an_append_waits_for_its_retry_are_respected(
-    make_store, emulator, sheet_id
+    make_store, emulator, sheet_id, write
 ):
     from tests.gsheets.test_hand_edits import cell_of, rewrite_columns
 
@@ -312,10 +305,19 @@ def test_columns_moved_while_an_append_waits_for_its_retry_are_respected(
     def person_moves_columns() -> None:
         rewrite_columns(emulator, sheet_id, ["联系电话", "标题", "案件编号"])
 
-    aim = Aim("POST", f"{CASES}:append", 429, then=person_moves_columns)
+    # an intake's rows go with its id claim in one batch; a bulk import appends them
+    target = f"{sheet_id}:batchUpdate" if write == "intake" else f"{CASES}:append"
+    aim = Aim("POST", target, 429, then=person_moves_columns)
     store = GSheetsStore(sheet_id, session=aimed_session(emulator, aim), policy=FAST)
 
-    case_id = intake(store, title="标题在这", phone="013800138000")
+    if write == "intake":
+        case_id = intake(store, title="标题在这", phone="013800138000")
+    else:
+        nid = NewId("GA2026-")
+        rows = [case_row(NewId("GA2026-")) for _ in range(MAX_APPEND_ROWS)]
+        rows.append(case_row(nid, title="标题在这", phone="013800138000"))
+        case_id = store.commit(Changeset(appends={"cases": rows}))[nid]
+    assert aim.hits == 1
 
     assert cell_of(emulator, sheet_id, case_id, "标题") == "标题在这"
     assert cell_of(emulator, sheet_id, case_id, "联系电话") == "013800138000"

@@ -76,16 +76,24 @@ def test_every_write_is_raw(store, emulator):
     store.commit(Changeset(updates=[Update("cases", case_id, {"town": "0123", "version": "2"}, 1)]))
 
     writes = [e for e in emulator.request_log if e.method != "GET"]
-    options = {
-        (
+    # values.* writes: valueInputOption RAW; spreadsheets:batchUpdate (the intake's rows):
+    # appendCells with stringValue only, which Sheets never parses either
+    options = set()
+    kinds = set()
+    for e in writes:
+        if ":batchUpdate" in e.url and "/values" not in e.url:
+            for req in e.body["requests"]:
+                for cells in req.get("appendCells", {}).get("rows", []):
+                    for cell in cells["values"]:
+                        kinds |= set(cell.get("userEnteredValue", {}))
+            continue
+        options.add(
             e.url.split("valueInputOption=")[1].split("&")[0]
             if "valueInputOption=" in e.url
-            else None
+            else (e.body or {}).get("valueInputOption")
         )
-        or (e.body or {}).get("valueInputOption")
-        for e in writes
-    }
-    assert writes and options == {"RAW"}
+    assert writes and options == {"RAW"} and kinds == {"stringValue"}
+    assert store.get_row("cases", case_id)["title"] == "=1+1"
 
 
 def test_more_than_50000_characters_is_refused_clearly_and_nothing_is_written(store, emulator):
