@@ -18,7 +18,7 @@ from lib import charts, metrics
 from lib.reports import format_rate
 from lib.ui import Ctx, page_setup, run_page, tables
 from lib.ui import satisfaction as sat
-from lib.ui.board import snapshot_memo
+from lib.ui.memo import snapshot_memo
 
 
 def controls(c: Ctx) -> tuple[dt.date, dt.date, str]:

@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from lib.ui import Ctx, actions, case_link, context, filters, page_setup, run_page, tables
-from lib.ui.board import snapshot_memo
 from lib.ui.errors import error_text
+from lib.ui.memo import snapshot_memo
 from lib.ui.text import md_escape
 
 SELECTED = "tracking._case"

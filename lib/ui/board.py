@@ -18,7 +18,7 @@ Choices where the SPEC is silent:
 * Open 批示件 = cases with an instruction that are not concluded (待交办, 已交办, 办理中).
 
 The board, its case chooser and the digest are computed once per register snapshot and view
-(:func:`snapshot_memo`) and reused by later runs, the wall display's refreshes and other
+(:func:`lib.ui.memo.snapshot_memo`) and reused by later runs, the wall display's refreshes and other
 sessions until the register changes.
 """
 
@@ -26,10 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
-import weakref
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -38,7 +35,6 @@ import pandas as pd
 import streamlit as st
 
 from lib import metrics
-from lib.auth import User
 from lib.bulletin import Period
 from lib.digest import daily_digest
 from lib.i18n import t
@@ -53,6 +49,7 @@ from lib.ui import (
 )
 from lib.ui.context import Ctx
 from lib.ui.errors import show_error
+from lib.ui.memo import snapshot_memo
 from lib.ui.shell import case_link
 from lib.ui.text import md_escape
 
@@ -72,53 +69,8 @@ ADDRESS = "board._address"
 FULL_RUN = "board._full_run"
 WALL_PARAM = "wall"
 ALL = ""
-MEMO_ENTRIES = 32  # results remembered per snapshot (all users, units, periods together)
 
 T = TypeVar("T")
-
-
-# --- figures remembered while a snapshot lives ----------------------------------------------
-
-# id(snapshot) -> (weak reference to it, key -> result). The Register replaces its snapshot
-# object on every change (a re-read or a patch after a write), so a result is reused only for
-# the very snapshot it was computed from: the weak reference must still point at that object
-# (an id can be reused once an object is gone), and the entry is dropped when it dies.
-_memo: dict[int, tuple[weakref.ref, OrderedDict[Hashable, Any]]] = {}
-_memo_lock = threading.Lock()
-
-
-def _forget(key: int, ref: weakref.ref) -> None:
-    hit = _memo.get(key)
-    if hit is not None and hit[0] is ref:
-        _memo.pop(key, None)
-
-
-def snapshot_memo(data: RegisterData, user: User, key: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()``, remembered while ``data``'s snapshot lives, for the same ``key`` and the
-    same view of it (``user``: the cases they may see, masked for their role).
-
-    Shared by reruns and sessions, so the result must not be changed by the caller. It must not
-    refer to ``data`` either (that would keep the snapshot alive).
-    """
-    snap = data.snapshot
-    full = (user.username, user.role, tuple(sorted(user.units)), key)
-    with _memo_lock:
-        hit = _memo.get(id(snap))
-        if hit is not None and hit[0]() is snap and full in hit[1]:
-            hit[1].move_to_end(full)
-            return hit[1][full]
-    value = compute()
-    with _memo_lock:
-        hit = _memo.get(id(snap))
-        if hit is None or hit[0]() is not snap:
-            ident = id(snap)
-            ref = weakref.ref(snap, lambda r, k=ident: _forget(k, r))
-            hit = (ref, OrderedDict())
-            _memo[ident] = hit
-        hit[1][full] = value
-        while len(hit[1]) > MEMO_ENTRIES:
-            hit[1].popitem(last=False)
-    return value
 
 
 # --- the figures ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from lib.digest import daily_digest
 from lib.i18n import t
 from lib.register import ESCALATION_KIND
 from lib.reports import format_rate
-from lib.ui import board
+from lib.ui import board, memo
 from tests.app.conftest import TODAY, Portal, no_errors, texts, user
 
 PAGE = "pages/board.py"
@@ -501,20 +501,20 @@ def test_figures_are_remembered_for_one_snapshot_and_one_view(portal: Portal):
 
     admin, clerk = user("admin"), user("clerk")
     data = portal.reg.load()
-    assert board.snapshot_memo(data, admin, "k", compute) == 1
+    assert memo.snapshot_memo(data, admin, "k", compute) == 1
     view = dataclasses.replace(data, cases=data.cases.copy())  # another view, same snapshot
-    assert board.snapshot_memo(view, admin, "k", compute) == 1
-    assert board.snapshot_memo(data, clerk, "k", compute) == 2  # another user's view
-    assert board.snapshot_memo(data, admin, "other", compute) == 3
+    assert memo.snapshot_memo(view, admin, "k", compute) == 1
+    assert memo.snapshot_memo(data, clerk, "k", compute) == 2  # another user's view
+    assert memo.snapshot_memo(data, admin, "other", compute) == 3
     # a change replaces the snapshot: computed afresh
     portal.reg.set_setting(admin, "refresh_seconds", "30")
     changed = portal.reg.load()
     assert changed.snapshot is not data.snapshot
-    assert board.snapshot_memo(changed, admin, "k", compute) == 4
+    assert memo.snapshot_memo(changed, admin, "k", compute) == 4
     # forgotten with its snapshot
     gone = dataclasses.replace(data, snapshot=dataclasses.replace(data.snapshot))
-    assert board.snapshot_memo(gone, admin, "k", compute) == 5
+    assert memo.snapshot_memo(gone, admin, "k", compute) == 5
     ident = id(gone.snapshot)
     del gone
     gc.collect()
-    assert ident not in board._memo
+    assert ident not in memo._memo
