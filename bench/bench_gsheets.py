@@ -470,12 +470,8 @@ def main(argv: list[str] | None = None) -> int:
         "content": "我们小区3号楼电梯停运两个月，老人上下楼困难，请领导关心。",
     }
     ours_in, ours_in_s, new_id = calls_of(emulator, lambda: reg.intake(ADMIN, values))
-    case_row = next(
-        e.body["values"][0]
-        for e in emulator.request_log
-        if e.endpoint == "values.append" and f"/values/'{titles[0]}'" in _unquote(e.url)
-    )
     ws_cases, records = loaded[titles[0]]
+    case_row = sent_rows(emulator, ws_cases)[0]  # the case row as the intake sent it
     header = list(records[0])  # the naive page's records give the header: no extra call
     kc = header.index(reg.schema["cases"].field("case_id").header)
     naive_row = [v + "N" if c == kc else v for c, v in enumerate(case_row)]
@@ -486,10 +482,10 @@ def main(argv: list[str] | None = None) -> int:
         ours_in,
         naive_in,
         1 <= total(ours_in) <= 2,
-        "a fresh read (headers, key column, _ids tail), an id claim appended to _ids, the "
-        "case, its history row: unique sequential ids under concurrency (threads and "
-        "processes) need the claim and a check that no earlier claim overlaps. Naive: one "
-        "append_row, no history, no id guarantee",
+        "a fresh read (headers, key column, _ids tail), then one atomic batchUpdate: the id "
+        "claim (a compare-and-swap on a named range: unique sequential ids under concurrency, "
+        "threads and processes), the case and its history row. Naive: one append_row, no "
+        "history, no id guarantee",
         ours_in_s,
         naive_in_s,
     )
@@ -547,10 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     assert len(result.imported) == args.import_rows, result.summary("en")
     imported_rows = [
-        [v + "N" if c == kc else v for c, v in enumerate(r)]
-        for e in emulator.request_log
-        if e.endpoint == "values.append" and f"/values/'{titles[0]}'" in _unquote(e.url)
-        for r in e.body["values"]
+        [v + "N" if c == kc else v for c, v in enumerate(r)] for r in sent_rows(emulator, ws_cases)
     ]
 
     # The naive rows go to a sheet holding only the header: the emulator scans the whole
@@ -685,6 +678,23 @@ def _age(reg: Register, seconds: float) -> None:
         if reg._meta_cache is not None:
             token, at, meta = reg._meta_cache
             reg._meta_cache = (token, at - seconds, meta)
+
+
+def sent_rows(emulator, ws) -> list[list[str]]:
+    """The rows the store appended to worksheet ``ws`` in the logged requests: by
+    ``values.append``, or by ``appendCells`` in a ``spreadsheets.batchUpdate``."""
+    out: list[list[str]] = []
+    for e in emulator.request_log:
+        if e.endpoint == "values.append" and f"/values/'{ws.title}'" in _unquote(e.url):
+            out += e.body["values"]
+        elif e.endpoint == "spreadsheets.batchUpdate":
+            for req in (r.get("appendCells") for r in e.body["requests"]):
+                if req and int(req.get("sheetId", 0)) == ws.id:
+                    out += [
+                        [c.get("userEnteredValue", {}).get("stringValue", "") for c in r["values"]]
+                        for r in req["rows"]
+                    ]
+    return out
 
 
 def _unquote(url: str) -> str:
