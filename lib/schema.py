@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -391,20 +391,8 @@ class Sheet:
                 # Stores hand out text, never None; other frames (tests, pages) may hold NaN.
                 col = col.astype(object)
                 col = col.where(col.notna(), "")
-            if f.type == "date":
-                out[f.key] = _date_column(col)
-            elif f.type == "datetime":
-                out[f.key] = pd.to_datetime(col.where(col != "", None), errors="coerce", utc=True)
-            elif f.type == "int":
-                num = pd.to_numeric(col, errors="coerce")
-                num = num.where(num.isna() | (num == num.round()))
-                out[f.key] = num.astype("Int64")
-            elif f.type == "bool":
-                flags = col.map(_BOOL_MAP)
-                odd = flags.isna() & (col != "")
-                if odd.any():
-                    flags[odd] = col[odd].map(lambda v: _BOOL_MAP.get(str(v).strip().lower()))
-                out[f.key] = flags.astype("boolean")
+            if f.type in _TYPED_COLUMN:
+                out[f.key] = _per_value(col, _TYPED_COLUMN[f.type])
             else:
                 out[f.key] = col
         return out
@@ -466,6 +454,41 @@ def _suspicious_mask(f: Field, col: pd.Series, allowed: Iterable[str] | None) ->
     return mask.fillna(True)
 
 
+def _datetime_column(col: pd.Series) -> pd.Series:
+    return pd.to_datetime(col.where(col != "", None), errors="coerce", utc=True)
+
+
+def _int_column(col: pd.Series) -> pd.Series:
+    num = pd.to_numeric(col, errors="coerce")
+    num = num.where(num.isna() | (num == num.round()))
+    return num.astype("Int64")
+
+
+def _bool_column(col: pd.Series) -> pd.Series:
+    flags = col.map(_BOOL_MAP)
+    odd = flags.isna() & (col != "")
+    if odd.any():
+        flags[odd] = col[odd].map(lambda v: _BOOL_MAP.get(str(v).strip().lower()))
+    return flags.astype("boolean")
+
+
+def _per_value(col: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``convert(col)`` for a ``convert`` that takes each value on its own, computed once per
+    distinct value and spread back when values repeat (dates, flags and counts do: 100,000
+    cases hold a few hundred distinct dates). Only for columns of text: other objects (1,
+    1.0 and True hash alike) take ``convert(col)``. The distinct values keep the order of
+    their first appearance, so what ``convert`` infers from the first (a datetime format)
+    is the same.
+    """
+    if len(col) < 64 or pd.api.types.infer_dtype(col, skipna=False) != "string":
+        return convert(col)
+    codes, uniques = pd.factorize(col.to_numpy())
+    if len(uniques) * 2 > len(col):
+        return convert(col)
+    small = convert(pd.Series(uniques, dtype=object))
+    return pd.Series(small.array.take(codes), index=col.index, name=col.name)
+
+
 def _date_column(col: pd.Series) -> pd.Series:
     """Canonical dates fast; anything else (hand-typed forms) parsed value by value."""
     parsed = pd.to_datetime(col, format="%Y-%m-%d", errors="coerce")
@@ -479,6 +502,15 @@ def _date_column(col: pd.Series) -> pd.Series:
                 fixed[v] = pd.NaT
         parsed = parsed.where(~odd, col.map(fixed))
     return pd.to_datetime(parsed).astype("datetime64[ns]")
+
+
+# How typed_frame converts the text of each type (other types stay text).
+_TYPED_COLUMN: dict[str, Callable[[pd.Series], pd.Series]] = {
+    "date": _date_column,
+    "datetime": _datetime_column,
+    "int": _int_column,
+    "bool": _bool_column,
+}
 
 
 def _norm_header(h: str) -> str:

@@ -4,19 +4,24 @@ Each sheet is a table of TEXT columns named by field key; a field added to the Y
 new column at ``init``. Each :meth:`SQLiteStore.commit` is one ``BEGIN IMMEDIATE`` transaction,
 so a service action lands whole or not at all, and concurrent writers (threads, the CLI and the
 app at once) queue instead of clobbering each other. The SQL is plain and portable (quoted
-identifiers, ``?`` parameters, no SQLite-only types) so a PostgreSQL store can follow.
+identifiers, ``?`` parameters, no SQLite-only types) so a PostgreSQL store can follow; only
+:meth:`SQLiteStore.read` is SQLite's own for speed (``group_concat`` over rowid ranges, see
+:class:`_TableRead`), where PostgreSQL would have ``string_agg`` or ``COPY``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
+import queue
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from lib.schema import Schema, default_schema
@@ -43,6 +48,11 @@ HISTORY_INDEXES: dict[str, tuple[str, ...]] = {
     "ix_history_user": ("user", "timestamp"),
     "ix_history_action": ("action", "timestamp"),
 }
+# read() takes each column of a range of rows as one text, its values joined by this control
+# character (group_concat), and splits it in Python: far faster than a tuple per row. A range
+# where a value holds it is read row by row instead (see _TableRead).
+SEP = "\x1e"
+READ_RANGE_ROWS = 20_000  # rows per range: the next range is read while this one is split
 
 
 def _q(name: str) -> str:
@@ -67,10 +77,15 @@ class SQLiteStore:
     # -- connections ---------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, *, any_thread: bool = False) -> Iterator[sqlite3.Connection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            con = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=not any_thread,
+            )
         except sqlite3.Error as exc:
             raise StoreError(f"无法打开台账文件 {self.path}：{exc}") from exc
         try:
@@ -164,7 +179,8 @@ class SQLiteStore:
             else [s.name for s in self.schema if s.name != "history"]
         )
         frames: dict[str, pd.DataFrame] = {}
-        with self._connect() as con:
+        tables: list[_TableRead] = []
+        with self._connect(any_thread=True) as con:
             con.execute("BEGIN")
             try:
                 for name in names:
@@ -172,16 +188,13 @@ class SQLiteStore:
                     if not cols:
                         frames[name] = self._empty_frame(name)
                         continue
-                    cur = con.execute(
-                        f"SELECT rowid, {', '.join(_q(c) for c in cols)} FROM {_q(name)} "
-                        "ORDER BY rowid"
-                    )
-                    # dtype=object: pandas 3 would otherwise infer its slower string dtype
-                    frames[name] = pd.DataFrame(
-                        cur.fetchall(), columns=["_row", *cols], dtype=object
-                    )
+                    tables.append(_TableRead(con, name, cols))
+                _read_tables(con, tables)
             finally:
                 con.execute("COMMIT")
+        for t in tables:
+            frames[t.name] = t.frame()
+        frames = {name: frames[name] for name in names}
         return Snapshot(frames, dt.datetime.now(dt.UTC), f"SQLite {self.path}")
 
     def _empty_frame(self, name: str) -> pd.DataFrame:
@@ -458,6 +471,151 @@ class SQLiteStore:
             if self._watch is not None:
                 self._watch.close()
                 self._watch = None
+
+
+class _TableRead:
+    """One table read by :meth:`SQLiteStore.read`: its rowid ranges, then its values.
+
+    Each range is one query: per column, ``group_concat`` of its values (NOT INDEXED: the
+    table itself, so in rowid order), split in Python. Exact: the rowids must come back in
+    ascending order, each column must split into as many values as the range has rows, and a
+    column that may hold NULL (no NOT NULL constraint) must count that many non-NULL values;
+    a range that fails any of these (a value holding :data:`SEP`, a NULL), or that SQLite
+    cannot join (over its length limit), is read row by row instead, as a plain SELECT would.
+    (A BLOB, which nothing here writes into these TEXT columns, would come back as its text.)
+
+    The values go straight into one 2-D block (a column per row of it), as pandas keeps a
+    frame of one dtype: the frame is made without copying, and copies of it stay cheap.
+    """
+
+    def __init__(self, con: sqlite3.Connection, name: str, cols: list[str]) -> None:
+        self.name = name
+        self.cols = cols
+        info = {r[1]: r for r in con.execute(f"PRAGMA table_info({_q(name)})")}
+        # columns without NOT NULL: their non-NULL values are counted too
+        self.nullable = [c for c in cols if c in info and not info[c][3]]
+        lo, hi, count = con.execute(
+            f"SELECT min(rowid), max(rowid), count(*) FROM {_q(name)}"
+        ).fetchone()
+        self.ranges: list[tuple[int, int]] = []
+        if count:
+            k = -(-count // READ_RANGE_ROWS)
+            width = -(-(hi - lo + 1) // k)
+            start = lo
+            while start <= hi:
+                end = min(start + width - 1, hi)
+                self.ranges.append((start, end))
+                start = end + 1
+        self.values = np.empty((len(cols) + 1, count), dtype=object)  # _row, then each column
+        self.at = 0  # rows filled (ranges are taken in order)
+        self.pending: list[tuple[int, int, int]] = []  # (range, first row, rows): row by row
+
+    def joined_sql(self) -> str:
+        joined = ", ".join(f"group_concat({_q(c)}, '{SEP}')" for c in self.cols)
+        counts = "".join(f", count({_q(c)})" for c in self.nullable)
+        return (
+            f"SELECT count(*), group_concat(rowid, ','), {joined}{counts} "
+            f"FROM {_q(self.name)} NOT INDEXED WHERE rowid BETWEEN ? AND ?"
+        )
+
+    def plain_sql(self) -> str:
+        return (
+            f"SELECT rowid, {', '.join(_q(c) for c in self.cols)} FROM {_q(self.name)} "
+            "WHERE rowid BETWEEN ? AND ? ORDER BY rowid"
+        )
+
+    def take(self, i: int, joined: tuple[Any, ...] | None, rows: list[Any] | None) -> None:
+        """Range ``i``: its joined row (split here), or its rows when it could not be joined."""
+        at = self.at
+        if rows is not None:
+            self._fill_rows(at, rows)
+            self.at += len(rows)
+            return
+        assert joined is not None
+        n = joined[0]
+        self.at += n
+        if n and not self._split(at, n, joined):
+            self.pending.append((i, at, n))
+
+    def _split(self, at: int, n: int, joined: tuple[Any, ...]) -> bool:
+        ids = [int(x) for x in joined[1].split(",")]
+        if len(ids) != n or any(a >= b for a, b in itertools.pairwise(ids)):
+            return False
+        end = at + n
+        self.values[0, at:end] = ids
+        width = len(self.cols)
+        counts = dict(zip(self.nullable, joined[2 + width :], strict=True))
+        for j, (col, text) in enumerate(zip(self.cols, joined[2 : 2 + width], strict=True)):
+            if text is None or counts.get(col, n) != n:
+                return False
+            values = text.split(SEP)
+            if len(values) != n:
+                return False
+            self.values[j + 1, at:end] = np.fromiter(values, dtype=object, count=n)
+        return True
+
+    def _fill_rows(self, at: int, rows: list[Any]) -> None:
+        for j, column in enumerate(zip(*rows, strict=True)):
+            self.values[j, at : at + len(rows)] = np.fromiter(column, dtype=object, count=len(rows))
+
+    def finish(self, con: sqlite3.Connection) -> None:
+        """Read the ranges that could not be split, row by row."""
+        for i, at, n in self.pending:
+            rows = con.execute(self.plain_sql(), self.ranges[i]).fetchall()
+            if len(rows) != n:  # cannot happen within one transaction
+                raise StoreError(f"{self.name} 读取不一致：{len(rows)} 行，应为 {n} 行")
+            self._fill_rows(at, rows)
+        if self.at != self.values.shape[1]:
+            raise StoreError(
+                f"{self.name} 读取不一致：{self.at} 行，应为 {self.values.shape[1]} 行"
+            )
+
+    def frame(self) -> pd.DataFrame:
+        # dtype=object: pandas 3 would otherwise infer its slower string dtype
+        return pd.DataFrame(self.values.T, columns=["_row", *self.cols], dtype=object, copy=False)
+
+
+def _read_tables(con: sqlite3.Connection, tables: list[_TableRead]) -> None:
+    """Read every range of ``tables`` on ``con``, in its open transaction.
+
+    A helper thread runs the queries (SQLite works without the GIL) while this one splits
+    the range before. The ranges that must be read row by row are read at the end, once the
+    helper is done with the connection.
+    """
+    jobs = [(t, i) for t in tables for i in range(len(t.ranges))]
+    results: queue.SimpleQueue[tuple[Any, Any, BaseException | None]] = queue.SimpleQueue()
+    stop = threading.Event()
+    sql = {id(t): (t.joined_sql(), t.plain_sql()) for t in tables}
+
+    def run() -> None:
+        for t, i in jobs:
+            if stop.is_set():
+                return
+            joined_sql, plain_sql = sql[id(t)]
+            try:
+                try:
+                    results.put((con.execute(joined_sql, t.ranges[i]).fetchone(), None, None))
+                except (sqlite3.DataError, sqlite3.OperationalError):
+                    # e.g. longer than SQLite's length limit once joined: row by row
+                    results.put((None, con.execute(plain_sql, t.ranges[i]).fetchall(), None))
+            except BaseException as exc:  # raised in the reading thread
+                results.put((None, None, exc))
+                return
+
+    if jobs:
+        helper = threading.Thread(target=run, name="sqlite-read", daemon=True)
+        helper.start()
+        try:
+            for t, i in jobs:
+                joined, rows, exc = results.get()
+                if exc is not None:
+                    raise exc
+                t.take(i, joined, rows)
+        finally:
+            stop.set()
+            helper.join()
+    for t in tables:
+        t.finish(con)
 
 
 def _text(v: Any) -> str:

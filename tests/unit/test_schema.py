@@ -8,7 +8,9 @@ error naming the column (its Chinese header), the value and the reason.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
+import pandas as pd
 import pytest
 
 from lib.schema import default_schema, valid_id_number
@@ -247,6 +249,52 @@ def test_an_english_error_names_the_column_by_its_english_label():
             wrong[key] = en
 
     assert wrong == {}, "English messages should say “Received on”, not “登记日期”"
+
+
+# -- typed frames --------------------------------------------------------------------------
+
+# Cell texts of each converted type, canonical and not: typed_frame converts a column once per
+# distinct text when texts repeat, which must give what converting each cell alone gives.
+TYPED_TEXTS = {
+    "received_at": [
+        "2026-03-01",
+        "",
+        "2026/3/1",
+        "2026年3月1日",
+        "garbage",
+        "2026-02-30",
+        " 2026-03-01",
+    ],
+    "is_first": ["TRUE", "FALSE", "", "是", "否", " Yes ", "也许", "1.0"],
+    "extension_days": ["1", "", "15", "-3", "1.0", "1.5", "abc", "007"],
+    "version": ["1", "2", "", "10"],
+    "updated_at": ["2026-03-01T10:00:00+08:00", "", "2026-03-02T11:30:00+08:00", "bad"],
+}
+
+
+def test_a_typed_frame_converts_each_cell_as_it_would_alone():
+    n = 80  # enough rows, and few enough distinct texts, for the once-per-text conversion
+    raw = pd.DataFrame(
+        {
+            "_row": range(n),
+            **{
+                key: list(itertools.islice(itertools.cycle(texts[i:] + texts[:i]), n))
+                for i, (key, texts) in enumerate(TYPED_TEXTS.items())
+            },
+            "title": [f"第{i}件" for i in range(n)],
+        },
+        dtype=object,
+    ).set_index(pd.RangeIndex(1000, 1000 + n))
+
+    typed = CASES.typed_frame(raw)
+    alone = pd.concat([CASES.typed_frame(raw.iloc[[i]]) for i in range(n)])
+
+    pd.testing.assert_frame_equal(typed, alone)
+    assert typed["received_at"].dtype == "datetime64[ns]"
+    assert typed.loc[1000, "received_at"] == pd.Timestamp("2026-03-01")
+    assert typed["is_first"].dtype == "boolean" and typed["version"].dtype == "Int64"
+    assert isinstance(typed["updated_at"].dtype, pd.DatetimeTZDtype)
+    assert typed["title"].dtype == object
 
 
 # -- headers -------------------------------------------------------------------------------
