@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -164,7 +162,7 @@ def test_bigram_dice_is_exact_on_small_examples():
     assert BigramIndex.build(["电梯，停运！ABC"]).dice("电梯停运abc")[0] == pytest.approx(100)
 
 
-def test_a_hundred_thousand_cases_are_searched_well_under_a_second():
+def test_a_hundred_thousand_cases_are_searched():
     rng = np.random.default_rng(1)
     chars = np.array(
         list(
@@ -196,15 +194,9 @@ def test_a_hundred_thousand_cases_are_searched_well_under_a_second():
         "title": texts[target][:18],
         "content": texts[target][:150],
     }
-    start = time.perf_counter()
     found = find_repeats(big, **query)  # includes preparing this frame
-    cold = time.perf_counter() - start
-    start = time.perf_counter()
-    again = find_repeats(big, **query)
-    warm = time.perf_counter() - start
+    again = find_repeats(big, **query)  # reuses it
     assert {f"X{target}", "X1", "X7"} <= set(found["case_id"])
     assert found.set_index("case_id").loc[f"X{target}", "reasons"] == ("text",)
     assert list(again["case_id"]) == list(found["case_id"])
-    print(f"100k cases: first search {cold:.3f} s, then {warm:.3f} s")
-    assert warm < 0.3, warm
-    assert cold < 3.0, cold  # generous: shared CI machines
+    # its speed is measured by bench/bench_repeats.py (timings are never asserted in tests)
