@@ -60,6 +60,7 @@ from lib.auth import MIN_PASSWORD_LENGTH, ROLES, User, flag, user_from_row
 from lib.i18n import DomainError, t
 from lib.register import Register
 from lib.ui import messages_auth  # noqa: F401  (registers the strings)
+from lib.ui.state import set_widget
 
 log = logging.getLogger(__name__)
 
@@ -340,6 +341,7 @@ def _lang() -> str:
 
 def _set_lang() -> None:
     st.session_state[LANG_KEY] = st.session_state.get("signin.lang", "zh")
+    st.session_state.pop(ERROR_KEY, None)  # it was worded in the other language
 
 
 def _submit_password(reg: Register) -> None:
@@ -348,6 +350,7 @@ def _submit_password(reg: Register) -> None:
     name = str(ss.get(USER_FIELD) or "").strip()
     password = str(ss.get(PASSWORD_FIELD) or "")
     ss[PASSWORD_FIELD] = ""  # never kept in the session
+    ss.pop(ERROR_KEY, None)
     if not name or not password:
         ss[ERROR_KEY] = t("ui.signin.empty_fields", lang)
         return
@@ -355,6 +358,7 @@ def _submit_password(reg: Register) -> None:
 
 
 def _try_sign_in(reg: Register, name: str, password: str, lang: str) -> None:
+    st.session_state.pop(ERROR_KEY, None)
     try:
         user = reg.authenticate(name, password)
     except DomainError as exc:
@@ -404,7 +408,7 @@ def draw_signin(reg: Register, demo: bool) -> None:
     ss = st.session_state
     lang = _lang()
     st.title(f"{t('ui.app_title', lang)} · {t('ui.signin.title', lang)}", anchor=False)
-    ss["signin.lang"] = lang
+    set_widget("signin.lang", lang)
     st.radio(
         t("ui.language", lang),
         ["zh", "en"],
@@ -465,7 +469,9 @@ def draw_signin(reg: Register, demo: bool) -> None:
                 on_click=_submit_password,
                 args=(reg,),
             )
-        error = ss.pop(ERROR_KEY, None)
+        # kept until the next try (not popped here: a run interrupted by the next one would
+        # take the message with it, and the page would show neither it nor the next)
+        error = ss.get(ERROR_KEY)
         if error:
             st.error(error, icon=":material/error:")
         if demo:

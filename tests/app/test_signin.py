@@ -77,6 +77,16 @@ def test_a_wrong_password_is_refused_without_saying_whether_the_account_exists(p
     ]
 
 
+def test_a_sign_in_error_stays_until_the_next_try(portal: Portal):
+    at = sign_in(portal.signed_out(), "clerk1", "wrong-password")
+    at.run()  # another run before the user tries again (a run interrupted by it, too)
+    assert texts(at.error) == ["用户名或密码不正确"]
+    at.radio(key="signin.lang").set_value("en").run()
+    assert texts(at.error) == [], "worded in the other language: dropped"
+    at = sign_in(at, "clerk1", "wrong-password")
+    assert len(at.error) == 1
+
+
 @pytest.mark.parametrize(
     ("role", "username", "start"),
     [

@@ -81,3 +81,11 @@ def test_filters_from_the_address_are_pushed_once(demo_portal: Portal):
     at.run()
     no_errors(at)
     assert pushed(at) == []
+
+
+def test_a_plain_rerun_of_the_sign_in_page_pushes_nothing(portal: Portal):
+    at = portal.signed_out()
+    at.text_input(key="signin.username").input("clerk1")
+    at.run()
+    no_errors(at)
+    assert pushed(at) == []

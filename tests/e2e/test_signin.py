@@ -26,6 +26,14 @@ def sign_in(page: Page, username: str, password: str) -> None:
     page.get_by_role("button", name="登录", exact=True).click()
 
 
+def counted(app: Served, username: str, failures: int) -> None:
+    """Wait until the register has counted ``failures`` failed sign-ins of ``username``."""
+    deadline = time.monotonic() + TIMEOUT / 1000
+    while app.reg.store.get_row("users", username)["failed_count"] != str(failures):
+        assert time.monotonic() < deadline, f"{username}: {failures} failures never counted"
+        time.sleep(0.1)
+
+
 def test_wrong_password_right_password_sign_out_and_reload(
     page: Page, signin_app: Served, shots: Path
 ):
@@ -74,9 +82,12 @@ def urlparse_path(url: str) -> str:
 def test_repeated_failures_make_the_account_wait(page: Page, signin_app: Served, shots: Path):
     page.set_default_timeout(TIMEOUT)
     page.goto(signin_app.url)
-    for _ in range(4):
+    failed = page.get_by_text("用户名或密码不正确")
+    for attempt in range(1, 5):
         sign_in(page, "boss1", "wrong-guess")
-        expect(page.get_by_text("用户名或密码不正确")).to_be_visible()
+        # the message of the try before is still there: wait for this try to be counted
+        counted(signin_app, "boss1", attempt)
+        expect(failed).to_be_visible()
         wait_idle(page)
     sign_in(page, "boss1", "wrong-guess")
     expect(page.get_by_text("登录失败次数过多，请 30 秒后再试")).to_be_visible()
