@@ -1661,6 +1661,11 @@ class GSheetsStore:
                 before = self._chain()
                 refresh()
                 if self._chain() == before:
+                    # Nothing new at the end of the log as this process knows it: maybe rows
+                    # of the log moved (a person deleted some). Read it whole, once.
+                    self._forget_claims()
+                    self._read_ids_tail(budget)
+                if self._chain() == before:
                     raise SheetsError("gs.marker_lost", marker=before[1] or MARKER_BASE) from exc
                 tries += 1
                 pause = min(CLAIM_PAUSE_CAP_S, CLAIM_PAUSE_S * 2**tries) * budget.policy.rng()
@@ -1671,6 +1676,13 @@ class GSheetsStore:
             for seq, first, count in state["claims"]:
                 self._claims_max[seq] = max(self._claims_max.get(seq, 0), first + count - 1)
             return state["allocated"]
+
+    def _forget_claims(self) -> None:
+        """Drop what this process knows of the claim log (the next read reads it whole)."""
+        self._ids_known = 1
+        self._claims.clear()
+        self._claim_tokens.clear()
+        self._markers.clear()
 
     def _absorb_claims(
         self, values: Sequence[Sequence[Any]], start_row: int, upto: int | None = None

@@ -166,3 +166,18 @@ def test_a_claim_log_from_before_markers_is_continued(make_store, emulator, shee
     assert named_ranges(emulator, sheet_id) == ["liuyan_ids_1", "liuyan_ids_base"]
     assert intake(store) == "GA2026-000009"
     assert named_ranges(emulator, sheet_id) == ["liuyan_ids_2", "liuyan_ids_base"]
+
+
+def test_rows_deleted_from_the_claim_log_are_read_again_whole(make_store, emulator, sheet_id):
+    make_store()
+    mine = GSheetsStore(sheet_id, session=emulator.session(), policy=FAST, process_lock=False)
+    other = GSheetsStore(sheet_id, session=emulator.session(), policy=FAST, process_lock=False)
+    assert [intake(mine), intake(mine)] == ["GA2026-000001", "GA2026-000002"]
+    assert intake(other) == "GA2026-000003"
+    assert intake(mine) == "GA2026-000004"  # this process has now read the log to row 4
+    emulator.delete_rows(sheet_id, "_ids", 2, count=2)  # a person tidies the hidden log
+    # the next claim lands on a row this process already read (another claim was there)
+    assert intake(other) == "GA2026-000005"
+
+    assert intake(mine) == "GA2026-000006"
+    assert_consistent(*frames(mine), 6)
