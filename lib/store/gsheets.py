@@ -678,7 +678,6 @@ class GSheetsStore:
         self._row_hint: dict[str, dict[str, int]] = {}
         self._tail: dict[str, int] = {}  # last row known to hold data, per sheet
         self._ids_known = 1  # rows 1.._ids_known of _ids are in the cache below
-        self._claims: dict[int, tuple[str, int, int]] = {}  # row -> (seq, first, count)
         self._claims_max: dict[str, int] = {}
         self._claim_tokens: dict[int, str] = {}  # row -> token, for every _ids row read
         self._markers: dict[int, str] = {}  # row -> the chain marker that claim made
@@ -1631,9 +1630,7 @@ class GSheetsStore:
                 matrix = self._matrix(sheet, rows, headers[sheet])
                 sheet_id = int(self._props[self._titles[sheet]].get("sheetId", 0))
                 reqs.append(_append_cells(sheet_id, matrix))
-            state.update(
-                token=token, current=current, claims=claims, allocated=allocated, body=reqs
-            )
+            state.update(token=token, claims=claims, allocated=allocated, body=reqs)
 
         def landed(fault: Fault) -> bool:
             refresh()
@@ -1680,21 +1677,16 @@ class GSheetsStore:
     def _forget_claims(self) -> None:
         """Drop what this process knows of the claim log (the next read reads it whole)."""
         self._ids_known = 1
-        self._claims.clear()
         self._claim_tokens.clear()
         self._markers.clear()
 
-    def _absorb_claims(
-        self, values: Sequence[Sequence[Any]], start_row: int, upto: int | None = None
-    ) -> None:
+    def _absorb_claims(self, values: Sequence[Sequence[Any]], start_row: int) -> None:
         """Add ``_ids`` rows read from ``start_row`` on to the cache (contiguous prefix only)."""
         tokens = self._claim_tokens
         end = start_row + len(values) - 1
-        if upto is not None:
-            end = max(end, upto)
         for i, row in enumerate(values):
             r = start_row + i
-            if r <= 1 or r in self._claims or r in tokens:
+            if r <= 1 or r in tokens:
                 continue
             cells = [cell_text(v) for v in row]
             cells += [""] * (len(IDS_HEADER) - len(cells))
@@ -1704,7 +1696,6 @@ class GSheetsStore:
                 self._markers[r] = cells[5]
             if seq and first.isdigit() and count.isdigit() and int(count) > 0:
                 f, n = int(first), int(count)
-                self._claims[r] = (seq, f, n)
                 self._claims_max[seq] = max(self._claims_max.get(seq, 0), f + n - 1)
         if start_row <= self._ids_known + 1:
             self._ids_known = max(self._ids_known, end)
