@@ -39,21 +39,17 @@ if str(ROOT) not in sys.path:
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
-from lib.demo import seed_demo  # noqa: E402
 from lib.register import Register  # noqa: E402
-from lib.store.sqlite import SQLiteStore  # noqa: E402
-from tests.conftest import UNITS, Clock  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
-    ACCOUNTS,
-    ADMIN,
     CHROMIUM,
     PASSWORD,
     TIMEOUT,
+    TODAY,
+    _register,
     _serve,
     wait_idle,
 )
 
-TODAY = "2026-03-20"  # the served app's LIUYAN_TODAY (set by _serve)
 RESULTS = ROOT / "bench" / "results" / "stress_intake.json"
 WANT = {"region": "岳池县", "type": "求助", "channel": "人民网领导留言板", "received_at": TODAY}
 
@@ -61,21 +57,6 @@ WANT = {"region": "岳池县", "type": "求助", "channel": "人民网领导留�
 def burn() -> None:
     while True:
         pass
-
-
-def build(folder: Path, cases: int) -> Register:
-    store = SQLiteStore(folder / "register.db")
-    store.init()
-    reg = Register(store, clock=Clock())
-    for unit in UNITS:
-        reg.save_unit(ADMIN, unit)
-    for name, display, role, units in ACCOUNTS:
-        reg.save_user(
-            ADMIN, name, role=role, display_name=display, units=list(units), password=PASSWORD
-        )
-    if cases:
-        seed_demo(reg, ADMIN, cases=cases, seed=3, today=dt.date.fromisoformat(TODAY))
-    return reg
 
 
 def pick(page: Page, label: str, option: str) -> None:
@@ -132,7 +113,7 @@ def main() -> None:
     results: list[dict] = []
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        reg = build(Path(tmp), args.cases)
+        reg = _register(Path(tmp), passwords=True, demo_cases=args.cases, demo_seed=3)
         env = {} if args.signin else {"LIUYAN_TESTING": "1", "LIUYAN_USER": "clerk1"}
         with _serve(Path(tmp), reg, env) as served, sync_playwright() as pw:
             for b in burners:

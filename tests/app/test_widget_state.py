@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.ui import nav
 from tests.app.conftest import Portal, no_errors
 
 WIDGETS = (
@@ -28,17 +29,7 @@ WIDGETS = (
     "segmented_control",
     "pills",
 )
-PAGE_FILES = {
-    "intake": "pages/intake.py",
-    "tracking": "pages/tracking.py",
-    "case": "pages/case_detail.py",
-    "board": "pages/board.py",
-    "satisfaction": "pages/satisfaction.py",
-    "reports": "pages/reports.py",
-    "admin": "pages/admin.py",
-    "audit": "pages/audit.py",
-    "account": "pages/account.py",
-}
+SPECS = [p for p in nav.PAGES if p.exists()]  # every page of the navigation
 
 
 def pushed(at: AppTest) -> list[str]:
@@ -55,10 +46,10 @@ def pushed(at: AppTest) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("page", sorted(PAGE_FILES))
-def test_a_plain_rerun_pushes_no_value_to_the_browser(demo_portal: Portal, page: str):
+@pytest.mark.parametrize("spec", SPECS, ids=[p.key for p in SPECS])
+def test_a_plain_rerun_pushes_no_value_to_the_browser(demo_portal: Portal, spec: nav.PageSpec):
     at = demo_portal.app("admin")
-    at.switch_page(PAGE_FILES[page]).run()
+    at.switch_page(spec.path).run()
     no_errors(at)
     at.run()  # what a rerun started by anything else (another widget, a timer) does
     no_errors(at)

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import re
 import socket
@@ -33,6 +34,7 @@ from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from lib.auth import User
+from lib.demo import seed_demo
 from lib.register import Register
 from lib.store.sqlite import SQLiteStore
 from tests.conftest import UNITS, VALID_CASE, Clock
@@ -42,6 +44,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ADMIN = User("admin1", "王管理", "admin")
 PASSWORD = "Passw0rd-2026"  # every account's password on signin_app and idle_app
 IDLE_SECONDS = 6
+TODAY = "2026-03-20"  # the served app's LIUYAN_TODAY
 ACCOUNTS = (
     ("admin1", "王管理", "admin", ()),
     ("clerk1", "李受理", "clerk", ()),
@@ -106,8 +109,16 @@ class Served:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log else ""
 
 
-def _register(folder: Path, *, accounts: bool = True, passwords: bool = False) -> Register:
-    """A fresh register: the units, one earlier case and (unless not) the accounts."""
+def _register(
+    folder: Path,
+    *,
+    accounts: bool = True,
+    passwords: bool = False,
+    demo_cases: int = 0,
+    demo_seed: int = 7,
+) -> Register:
+    """A fresh register: the units, the accounts (unless not) and one earlier case — or, with
+    ``demo_cases``, that many invented cases as of :data:`TODAY` instead."""
     store = SQLiteStore(folder / "register.db")
     store.init()
     reg = Register(store, clock=Clock())
@@ -123,7 +134,10 @@ def _register(folder: Path, *, accounts: bool = True, passwords: bool = False) -
                 units=list(units),
                 password=PASSWORD if passwords else None,
             )
-    reg.intake(ADMIN, dict(VALID_CASE))  # one earlier case, for context
+    if demo_cases:
+        seed_demo(reg, ADMIN, cases=demo_cases, seed=demo_seed, today=dt.date.fromisoformat(TODAY))
+    else:
+        reg.intake(ADMIN, dict(VALID_CASE))  # one earlier case, for context
     return reg
 
 
@@ -135,7 +149,7 @@ def _serve(folder: Path, reg: Register, extra_env: dict[str, str]) -> Iterator[S
     env = {
         **os.environ,
         "REGISTER_URL": f"sqlite:///{db}",
-        "LIUYAN_TODAY": "2026-03-20",
+        "LIUYAN_TODAY": TODAY,
         "PYTHONPATH": str(ROOT),
         **extra_env,
     }

@@ -19,7 +19,6 @@ and checks on the way that the address asked for is the page that opens.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,15 +26,19 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from lib.demo import seed_demo
-from lib.register import Register
-from lib.store.sqlite import SQLiteStore
 from lib.ui import nav
-from tests.conftest import UNITS, Clock
-from tests.e2e.conftest import ACCOUNTS, ADMIN, PASSWORD, TIMEOUT, Served, _serve, choose, wait_idle
+from tests.e2e.conftest import (
+    PASSWORD,
+    TIMEOUT,
+    TODAY,
+    Served,
+    _register,
+    _serve,
+    choose,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.e2e
-TODAY = "2026-03-20"
 SIGNIN = "留言办理台账 · 登录"
 TITLE = "协兴路口井盖缺失夜间多人摔伤"
 KEYWORD = "协兴路口井盖"
@@ -61,16 +64,7 @@ expect.set_options(timeout=TIMEOUT)
 def lifecycle_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The app as in production (everyone signs in) over a demo register with the accounts."""
     folder = tmp_path_factory.mktemp("e2e-lifecycle")
-    store = SQLiteStore(folder / "register.db")
-    store.init()
-    reg = Register(store, clock=Clock())
-    for unit in UNITS:
-        reg.save_unit(ADMIN, unit)
-    for name, display, role, units in ACCOUNTS:
-        reg.save_user(
-            ADMIN, name, role=role, display_name=display, units=list(units), password=PASSWORD
-        )
-    seed_demo(reg, ADMIN, cases=400, seed=7, today=dt.date.fromisoformat(TODAY))
+    reg = _register(folder, passwords=True, demo_cases=400)
     with _serve(folder, reg, {}) as served:
         yield served
 
