@@ -38,7 +38,7 @@ import datetime as dt
 import io
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -50,6 +50,7 @@ from lib.auth import User
 from lib.i18n import DomainError, register_messages, t
 from lib.register import ESCALATION_KIND, Register, RegisterData
 from lib.reports import RISKY_PREFIXES, format_rate, write_report
+from lib.reuse import shared_work
 
 PERIOD_KINDS: tuple[str, ...] = ("week", "month", "quarter")
 FREQ_OF: dict[str, str] = {"week": "W", "month": "M", "quarter": "Q"}
@@ -1032,6 +1033,25 @@ def build_bulletin(
     (DomainError when the settings' weights are not valid). ``with_charts=False`` skips the
     charts (faster, for previews).
     """
+    # The league table, totals, case list and charts measure the same cohorts: once each.
+    with shared_work():
+        return _build_bulletin(
+            data, kind, day, as_of, issued, lang, issuer, weights, with_charts=with_charts
+        )
+
+
+def _build_bulletin(
+    data: RegisterData,
+    kind: str,
+    day: dt.date | str,
+    as_of: dt.date | str,
+    issued: dt.date | str | None,
+    lang: str,
+    issuer: str | None,
+    weights: QuarterWeights | None,
+    *,
+    with_charts: bool,
+) -> Bulletin:
     period = Period.containing(kind, day)
     asof = _as_date(as_of)
     previous = period.previous()
@@ -1084,19 +1104,36 @@ def build_bulletin(
                 cases, instr, sup, rules, quarter=period, as_of=asof, weights=w
             )
         if with_charts:
-            b.charts = _chart_items(data, period, asof, lang)
-            if b.assessment is not None and b.assessment.trend["得分"].notna().any():
-                b.charts.append(
-                    ChartItem(
-                        "trend",
-                        t("bul.chart.trend", lang),
-                        b.assessment.trend,
-                        charts.score_trend_chart(b.assessment.trend, lang, small_multiples=True),
-                        width=None,
-                    )
-                )
+            b.charts = _charts_of(data, b)
     b.paragraphs = _overview(b)
     return b
+
+
+def with_charts(data: RegisterData, b: Bulletin) -> Bulletin:
+    """``b`` with its charts (a copy; ``b`` was built with ``with_charts=False``).
+
+    ``data`` must be what ``b`` was built from. The Word document prints the charts; a page
+    that shows them only on request builds the bulletin without them first.
+    """
+    if b.charts or b.is_empty:
+        return b
+    with shared_work():
+        return replace(b, charts=_charts_of(data, b))
+
+
+def _charts_of(data: RegisterData, b: Bulletin) -> list[ChartItem]:
+    items = _chart_items(data, b.period, b.as_of, b.lang)
+    if b.assessment is not None and b.assessment.trend["得分"].notna().any():
+        items.append(
+            ChartItem(
+                "trend",
+                t("bul.chart.trend", b.lang),
+                b.assessment.trend,
+                charts.score_trend_chart(b.assessment.trend, b.lang, small_multiples=True),
+                width=None,
+            )
+        )
+    return items
 
 
 def _overdue(league: pd.DataFrame, cases: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -2121,4 +2158,5 @@ __all__ = [
     "to_markdown",
     "to_xlsx",
     "trend_label",
+    "with_charts",
 ]

@@ -41,6 +41,7 @@ import pandas as pd
 
 from lib import metrics, workflow
 from lib.i18n import register_messages, t
+from lib.reuse import reuse
 from lib.schema import default_schema
 
 # The evaluations, best first, with their colours (green → red).
@@ -125,8 +126,13 @@ def cohort(
             "err.report_range", date_from=start.date().isoformat(), date_to=end.date().isoformat()
         )
     last = min(end, end if as_of is None else _day(as_of))
-    received = pd.to_datetime(cases["received_at"], errors="coerce")
-    return cases.loc[(received >= start) & (received <= last)]
+
+    def select() -> pd.DataFrame:
+        received = pd.to_datetime(cases["received_at"], errors="coerce")
+        return cases.loc[(received >= start) & (received <= last)]
+
+    # One frame object per cohort, so the measures of it are shared (lib.reuse).
+    return reuse("charts.cohort", (cases,), (start, last), select)
 
 
 def _evaluations(cases: pd.DataFrame, rules: workflow.Rules, as_of: Any) -> pd.Series:

@@ -38,7 +38,7 @@ Choices where the SPEC is silent (documented here so pages, CLI and bulletins ag
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ import pandas as pd
 
 from lib import workflow
 from lib.i18n import DomainError, register_messages, t
+from lib.reuse import reuse
 
 UNASSIGNED = "未交办"
 PERIOD = "期间"
@@ -275,6 +276,12 @@ def case_measures(
     calendar days for overdue open cases, else 0).
     """
     asof = _day(as_of)
+    return reuse(
+        "metrics.case_measures", (cases, rules), asof, lambda: _case_measures(cases, rules, asof)
+    )
+
+
+def _case_measures(cases: pd.DataFrame, rules: workflow.Rules, asof: pd.Timestamp) -> pd.DataFrame:
     d = workflow.derive_frame(cases, rules, asof)
     now = asof.to_datetime64().astype("datetime64[ns]")
     # numpy comparisons with NaT are False, which is what every rule below wants.
@@ -399,6 +406,18 @@ def _cohort(
             "err.report_range", date_from=start.date().isoformat(), date_to=end.date().isoformat()
         )
     asof = end if as_of is None else _day(as_of)
+    return reuse(
+        "metrics._cohort",
+        (cases, instructions, supervisions, rules),
+        (start, end, asof, freq),
+        lambda: _cohort_of(cases, instructions, supervisions, rules, start, end, asof, freq),
+    )
+
+
+def _cohort_rows(
+    cases: pd.DataFrame, rules: workflow.Rules, start: pd.Timestamp, end: pd.Timestamp, asof: Any
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """The columns the figures use, which rows are in the cohort, those rows, their measures."""
     base = cases[[c for c in _USED if c in cases.columns]]
     for c in ("case_id", "repeat_of", "unit"):
         if c not in base:
@@ -407,8 +426,28 @@ def _cohort(
     last = min(end, asof).to_datetime64()
     keep = (received >= start.to_datetime64()) & (received <= last)
     sub = base.loc[keep] if not keep.all() else base
+    return base, keep, sub, case_measures(sub, rules, asof)
+
+
+def _cohort_of(
+    cases: pd.DataFrame,
+    instructions: pd.DataFrame | None,
+    supervisions: pd.DataFrame | None,
+    rules: workflow.Rules,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    asof: pd.Timestamp,
+    freq: str | None,
+) -> _Cohort:
+    # The same rows and measures serve every table of this cohort (with or without the
+    # instructions and supervisions, by any period) inside one shared_work block.
+    base, keep, sub, m = reuse(
+        "metrics._cohort_rows",
+        (cases, rules),
+        (start, end, asof),
+        lambda: _cohort_rows(cases, rules, start, end, asof),
+    )
     n = len(sub)
-    m = case_measures(sub, rules, asof)
     values: dict[str, np.ndarray] = {"案件数": np.ones(n, dtype="int64")}
     for name, measure in _COUNTS:
         values[name] = m[measure].to_numpy().astype("int64")
@@ -608,8 +647,12 @@ def summary(
     """
     f = _check_freq(freq)
     co = _cohort(cases, instructions, supervisions, rules, date_from, date_to, as_of, f)
-    co.values["已交办数"] = (co.unit != "").astype("int64")
-    co.values["未交办数"] = (co.unit == "").astype("int64")
+    values = {
+        **co.values,
+        "已交办数": (co.unit != "").astype("int64"),
+        "未交办数": (co.unit == "").astype("int64"),
+    }
+    co = replace(co, values=values)  # the cohort may be shared: never changed
     table = _sum_by(co, by_unit=False)
     if table.empty:
         if f:

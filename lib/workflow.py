@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lib.i18n import DomainError
+from lib.reuse import reuse
 from lib.schema import FieldError, Sheet, default_schema
 
 STATUSES = ("待交办", "已交办", "办理中", "已办结", "已评价", "不予受理")
@@ -197,6 +198,13 @@ def derive_frame(cases: pd.DataFrame, rules: Rules, as_of: dt.date | None = None
     counts only from its ``extended_at`` date. Returns a frame (same index) with the masked
     dates plus ``status``, ``accept_due``, ``handle_due`` and ``eval_due``.
     """
+    limit = pd.Timestamp(as_of) if as_of is not None else None
+    return reuse(
+        "workflow.derive_frame", (cases, rules), limit, lambda: _derive(cases, rules, limit)
+    )
+
+
+def _derive(cases: pd.DataFrame, rules: Rules, limit: pd.Timestamp | None) -> pd.DataFrame:
     dates = [
         "received_at",
         "assigned_at",
@@ -210,7 +218,6 @@ def derive_frame(cases: pd.DataFrame, rules: Rules, as_of: dt.date | None = None
         "meet_reply",
     ]
     out = pd.DataFrame(index=cases.index)
-    limit = pd.Timestamp(as_of) if as_of is not None else None
     for c in dates:
         col = pd.to_datetime(cases[c]) if c in cases else pd.Series(pd.NaT, index=cases.index)
         out[c] = col.where(col <= limit) if limit is not None else col

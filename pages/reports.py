@@ -61,6 +61,7 @@ KINDS = bulletin.PERIOD_KINDS
 KIND_KEY = "rep.kind"
 DAY_KEY = "rep.day"
 AS_OF_KEY = "rep.as_of"
+TABS_KEY = "rep.tabs"
 
 
 @st.cache_resource(show_spinner=False, max_entries=16, ttl=600)
@@ -74,7 +75,11 @@ def _build(
     months: str,
     rates: str,
 ) -> Bulletin:
-    """The bulletin, shared by reruns and sessions while the snapshot (in ``key``) lasts."""
+    """The bulletin, shared by reruns and sessions while the snapshot (in ``key``) lasts.
+
+    Without its charts: they are built when the charts tab is opened (:func:`_charted`) or
+    the Word document is downloaded.
+    """
     weights = QuarterWeights.parse(months, rates)
     return bulletin.build_bulletin(
         _ctx.data,
@@ -84,7 +89,24 @@ def _build(
         issued=_ctx.today,
         lang=lang,
         weights=weights,
+        with_charts=False,
     )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=600)
+def _charted(
+    _ctx: Ctx,
+    _b: Bulletin,
+    key: tuple,
+    kind: str,
+    day: dt.date,
+    as_of: dt.date,
+    lang: str,
+    months: str,
+    rates: str,
+) -> Bulletin:
+    """The bulletin with its charts (the arguments after ``_b``: those it was built with)."""
+    return bulletin.with_charts(_ctx.data, _b)
 
 
 def settings_weights(c: Ctx) -> tuple[QuarterWeights, str | None]:
@@ -120,7 +142,14 @@ def controls(c: Ctx) -> tuple[str, dt.date, dt.date]:
 
 
 def downloads(c: Ctx, b: Bulletin) -> None:
-    """Word, Excel and Markdown, each built when its button is clicked."""
+    """Word, Excel and Markdown, each built when its button is clicked (the Word document
+    with the charts)."""
+    data = c.data
+
+    def document(fmt: str) -> bytes:
+        full = bulletin.with_charts(data, b) if fmt == "docx" else b
+        return tables.logged(c, f"bulletin.{fmt}", bulletin.render(full, fmt), rows=len(b.league))
+
     cols = st.columns(3)
     for col, fmt, label, icon in (
         (cols[0], "docx", "rep.download_docx", ":material/description:"),
@@ -130,9 +159,7 @@ def downloads(c: Ctx, b: Bulletin) -> None:
         with col:
             st.download_button(
                 c.t(label),
-                data=lambda fmt=fmt: tables.logged(
-                    c, f"bulletin.{fmt}", bulletin.render(b, fmt), rows=len(b.league)
-                ),
+                data=lambda fmt=fmt: document(fmt),
                 file_name=bulletin.default_filename(b, fmt),
                 mime=bulletin.MIME_TYPES[fmt],
                 key=f"rep.download.{fmt}",
@@ -274,7 +301,8 @@ def page(c: Ctx) -> None:
     if problem:
         st.warning(c.t("rep.weights.invalid", reason=problem))
     key = (c.url, c.data.read_at.isoformat(), c.user.username, sorted(c.user.units))
-    b = _build(c, key, kind, day, as_of, c.lang, weights.month_text(), weights.rate_text())
+    args = (kind, day, as_of, c.lang, weights.month_text(), weights.rate_text())
+    b = _build(c, key, *args)
     st.caption(
         c.t(
             "rep.period",
@@ -302,7 +330,9 @@ def page(c: Ctx) -> None:
     ]
     if b.kind == "quarter":
         names.append(c.t("rep.tab.assessment"))
-    tabs = st.tabs(names)
+    # The charts are built only when their tab is opened (a rerun): the rest of the page
+    # does not wait for them.
+    tabs = st.tabs(names, key=TABS_KEY, on_change="rerun")
     with tabs[0]:
         table(c, b.report, b, "rep.league")
         st.caption(
@@ -319,7 +349,8 @@ def page(c: Ctx) -> None:
     with tabs[3]:
         escalations_tab(c, b)
     with tabs[4]:
-        charts_tab(c, b)
+        if tabs[4].open:
+            charts_tab(c, _charted(c, b, key, *args))
     if b.kind == "quarter":
         with tabs[5]:
             assessment_tab(c, b, weights)

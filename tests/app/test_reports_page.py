@@ -7,7 +7,9 @@ import io
 
 import docx
 import openpyxl
+import pandas as pd
 import pytest
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from lib import bulletin
@@ -117,6 +119,32 @@ def test_downloads_are_the_ready_to_send_documents(demo_portal: Portal, download
     assert wb.sheetnames[:3] == ["说明", "总体情况", "排名表"]
     md = downloads[f"{stem}.md"]()
     assert md.decode().startswith(f"# {stem}")
+
+
+def test_the_charts_are_built_when_their_tab_is_opened(demo_portal: Portal):
+    at = demo_portal.page("supervisor", PAGE)
+    no_errors(at)
+    assert at.session_state["rep.tabs"] == "排名表"
+    assert not at.get("vega_lite_chart")  # the first tab is open: no chart was built
+    at.session_state["rep.tabs"] = "图表"  # what a click on the tab does
+    at.run()
+    no_errors(at)
+    data = demo_portal.reg.data(user("supervisor"))
+    b = bulletin.with_charts(data, expected(demo_portal, "supervisor", "month", "2026-02-01"))
+    want = [i for i in b.charts if i.key != "trend"]
+    assert len(want) >= 3
+    shown = at.get("vega_lite_chart")
+    assert len(shown) == len(want)
+    # Each chart's data is the bulletin's for that chart (the same figures as the metrics).
+    for element, item in zip(shown, want, strict=True):
+        proto = element.proto
+        frames = [convert_arrow_bytes_to_pandas_df(d.data.data) for d in proto.datasets]
+        if not frames and proto.data.data:
+            frames = [convert_arrow_bytes_to_pandas_df(proto.data.data)]
+        source = item.chart.data  # the chart's own (perhaps reshaped) frame of item.data
+        assert isinstance(source, pd.DataFrame), item.key
+        drawn = frames[0][list(source.columns)].reset_index(drop=True)
+        assert drawn.astype(str).values.tolist() == source.astype(str).values.tolist(), item.key
 
 
 def test_another_period_and_date(demo_portal: Portal):

@@ -324,6 +324,33 @@ def test_docx_has_a4_pages_chinese_fonts_and_a_landscape_attachment(quarter_docx
         assert width <= document.sections[-1].page_width - 2 * document.sections[-1].left_margin
 
 
+def test_charts_added_later_equal_the_charts_functions(data, month):
+    """A bulletin built without charts gets them later (the reports page opens its charts
+    tab): the same figures as lib.charts computes on its own, outside any shared work."""
+    assert month.charts == []
+    charted = bulletin.with_charts(data, month)
+    assert month.charts == []  # a copy: the cached bulletin is not changed
+    kw = {"date_from": month.period.start, "date_to": month.period.end, "as_of": AS_OF}
+    cases, rules = data.cases, data.rules
+    want = {
+        "rates": charts.rates_data(
+            cases, rules, date_from=dt.date(2025, 10, 1), date_to=month.period.end, as_of=AS_OF
+        ),
+        "units": charts.unit_evaluation_data(
+            cases, data.instructions, data.supervisions, rules, **kw
+        ),
+        "domain": charts.field_evaluation_data(cases, rules, "domain", **kw),
+        "type": charts.field_evaluation_data(cases, rules, "type", **kw),
+        "volume": charts.volume_data(cases, **kw),
+    }
+    assert [i.key for i in charted.charts] == [k for k in want if len(want[k])]
+    for item in charted.charts:
+        pd.testing.assert_frame_equal(item.data, want[item.key], check_dtype=False)
+    full = bulletin.build_bulletin(data, "month", MONTH_DAY, as_of=AS_OF, issued=TODAY)
+    assert [i.key for i in full.charts] == [i.key for i in charted.charts]
+    pd.testing.assert_frame_equal(full.league, month.league)
+
+
 def test_docx_embeds_the_satisfaction_charts_as_real_pngs(quarter, quarter_docx):
     document = docx.Document(io.BytesIO(quarter_docx))
     keys = [c.key for c in quarter.charts]
