@@ -50,7 +50,10 @@ def daily_digest(data: RegisterData, day: dt.date, lang: str = "zh") -> str:
     if m is None:
         lines.append("No cases in the register." if lang == "en" else "台账中暂无案件。")
         return "\n".join(lines)
-    frame = cases.join(m[["unit_asof", "current_due", "days_overdue", "overdue", "overdue_accept"]])
+    used = [c for c in ("case_id", "title", "received_at", "channel", "instructed") if c in cases]
+    frame = cases[used].join(
+        m[["unit_asof", "current_due", "days_overdue", "overdue", "overdue_accept"]]
+    )
 
     new = frame[frame["received_at"] == pd.Timestamp(yesterday)]
     by_channel = new["channel"].value_counts()

@@ -426,6 +426,11 @@ def _cohort_rows(
     last = min(end, asof).to_datetime64()
     keep = (received >= start.to_datetime64()) & (received <= last)
     sub = base.loc[keep] if not keep.all() else base
+    if 2 * int(keep.sum()) > len(keep):
+        # Most of the register (a year's trend, a page's list): the measures of every case
+        # as of this date, which the page's other figures share (lib.reuse), then the rows.
+        whole = case_measures(cases, rules, asof)
+        return base, keep, sub, whole if len(sub) == len(base) else whole.loc[keep]
     return base, keep, sub, case_measures(sub, rules, asof)
 
 

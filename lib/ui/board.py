@@ -67,6 +67,7 @@ SEEN = "board._seen"
 DONE = "board._done"
 ADDRESS = "board._address"
 FULL_RUN = "board._full_run"
+DIGEST_KEY = "board.digest"  # the digest expander: open or not
 WALL_PARAM = "wall"
 ALL = ""
 
@@ -915,8 +916,13 @@ def case_form(c: Ctx, case_id: str) -> None:
 
 
 def digest(c: Ctx, unit: str) -> None:
-    """The daily digest as plain text with a copy button."""
-    with st.expander(c.t("ov.digest"), icon=":material/content_copy:"):
+    """The daily digest as plain text with a copy button, written when it is opened."""
+    box = st.expander(
+        c.t("ov.digest"), icon=":material/content_copy:", key=DIGEST_KEY, on_change="rerun"
+    )
+    with box:
+        if not box.open:
+            return
         text = snapshot_memo(
             c.data,
             c.user,

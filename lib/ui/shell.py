@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from lib.i18n import t
+from lib.reuse import shared_work
 from lib.ui import context, nav, signin
 from lib.ui.context import LANG_KEY, Ctx, Gate
 from lib.ui.errors import show_error
@@ -44,9 +45,15 @@ def page_setup(page_key: str) -> Ctx:
 
 
 def run_page(ctx: Ctx, body: Callable[[Ctx], None]) -> None:
-    """Run a page's body; an unexpected error is logged and shown in words, not a traceback."""
+    """Run a page's body; an unexpected error is logged and shown in words, not a traceback.
+
+    The cohorts and per-case measures a page asks for more than once in its run (the board's
+    lists, its league table and digest; a bulletin's tables) are computed once
+    (:func:`lib.reuse.shared_work`).
+    """
     try:
-        body(ctx)
+        with shared_work():
+            body(ctx)
     except Exception as exc:
         show_error(exc, ctx.lang)
 
