@@ -184,6 +184,11 @@ class Register:
         self._lock = threading.Lock()
         self._cache: tuple[Any, float, RegisterData] | None = None
         self._meta_cache: tuple[Any, float, RegisterMeta] | None = None
+        self._users_cache: tuple[Any, float, pd.DataFrame] | None = None
+        # One snapshot read at a time: a caller that arrives while another reads waits for
+        # that read instead of starting its own (a warm-up and the first page, two sessions).
+        self._read_lock = threading.Lock()
+        self._warming = False
         self.max_age_s: float | None = None  # None: trust the store's change token
 
     # -- time ------------------------------------------------------------------------------
@@ -223,12 +228,71 @@ class Register:
             cached = self._cache
         if cached is not None and not force and self._fresh(cached, token):
             return cached[2]
-        snap = self.store.read()
-        data = self._build(snap)
-        with self._lock:
-            self._cache = (token, time.monotonic(), data)
-            self._meta_cache = (token, time.monotonic(), self._meta_of(data))
+        with self._read_lock:
+            if not force:  # another thread may have read it while this one waited
+                token = self._token()
+                with self._lock:
+                    cached = self._cache
+                if cached is not None and self._fresh(cached, token):
+                    return cached[2]
+            snap = self.store.read()
+            data = self._build(snap)
+            with self._lock:
+                self._cache = (token, time.monotonic(), data)
+                self._meta_cache = (token, time.monotonic(), self._meta_of(data))
+                self._users_cache = None
         return data
+
+    def warm_up(self) -> bool:
+        """Read the snapshot in a background thread unless it is cached or being read.
+
+        For the sign-in page: it needs only the accounts (:meth:`users`), and the snapshot
+        is ready by the time someone has typed their password. True when a read started.
+        """
+        with self._lock:
+            if self._warming or self._cache is not None:
+                return False
+            self._warming = True
+
+        def read() -> None:
+            try:
+                self.load()
+            except Exception:  # the page that needs it will read again and say why
+                log.exception("reading the register in the background failed")
+            finally:
+                with self._lock:
+                    self._warming = False
+
+        threading.Thread(target=read, name="register-warm-up", daemon=True).start()
+        return True
+
+    def users(self) -> pd.DataFrame:
+        """The accounts (no password hashes), as :attr:`RegisterData.users` holds them.
+
+        From the cached snapshot when it is fresh; otherwise one read of the users sheet
+        alone (the sign-in page does not wait for every case to be read). Not role-checked:
+        it serves the sign-in, before anyone is signed in; pages show accounts through
+        :meth:`data`, which hides them from the roles that may not see them.
+        """
+        token = self._token()
+        with self._lock:
+            cached, users = self._cache, self._users_cache
+        if cached is not None and self._fresh(cached, token):
+            return cached[2].users
+        if users is not None and self._fresh(users, token):
+            return users[2]
+        snap = self.store.read(["users"])
+        raw = snap.frames.get("users")
+        if raw is None:
+            raw = pd.DataFrame(columns=["_row", *self.schema["users"].keys])
+        frame = self._public_users(self.schema["users"].typed_frame(raw))
+        with self._lock:
+            self._users_cache = (token, time.monotonic(), frame)
+        return frame
+
+    def _public_users(self, frame: pd.DataFrame) -> pd.DataFrame:
+        secret = [f.key for f in self.schema["users"].fields if f.secret]
+        return frame.drop(columns=secret, errors="ignore")
 
     def _token(self) -> Any:
         token_fn = getattr(self.store, "change_token", None)
@@ -264,6 +328,7 @@ class Register:
         with self._lock:
             self._cache = None
             self._meta_cache = None
+            self._users_cache = None
 
     def _build(self, snap: Snapshot) -> RegisterData:
         s = self.schema
@@ -284,9 +349,7 @@ class Register:
             units=frames["units"],
             instructions=instr,
             supervisions=sup,
-            users=frames["users"].drop(
-                columns=[f.key for f in s["users"].fields if f.secret], errors="ignore"
-            ),
+            users=self._public_users(frames["users"]),
             settings=settings,
             rules=rules,
         )
@@ -443,6 +506,7 @@ class Register:
             log.exception("snapshot patch failed; reading the register again")
         with self._lock:
             self._cache = patched
+            self._users_cache = None
             # A patch touches cases and their side sheets only: units and settings are as read.
             self._meta_cache = (
                 (patched[0], patched[1], self._meta_of(patched[2])) if patched else None

@@ -203,8 +203,11 @@ def build_ctx() -> Ctx | Gate | None:
         signin.bootstrap(reg)
         who = signin.resolve(reg, lang)
         if who is None:
+            # The sign-in page needs only the accounts; the cases are read meanwhile.
+            reg.warm_up()
             return Gate(lambda: signin.draw_signin(reg, demo), lang)
         if who.user.must_change_password and who.method == "password":
+            reg.warm_up()
             return Gate(lambda: signin.draw_forced_change(reg, who), lang)
         user = who.user
         data = reg.data(user)

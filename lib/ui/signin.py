@@ -178,7 +178,7 @@ def idle_minutes(reg: Register) -> int:
 
 def bootstrap(reg: Register) -> None:
     """On a register without accounts, create the first administrator (see the module doc)."""
-    if len(reg.load().users):
+    if len(reg.users()):
         return
     conf = signin_settings()
     given = str(conf.get("initial_admin_password") or "") or None
@@ -207,7 +207,7 @@ def bootstrap(reg: Register) -> None:
 
 def user_in(reg: Register, username: str) -> User | None:
     """The active account ``username`` from this run's snapshot (role and units as now)."""
-    users = reg.load().users
+    users = reg.users()
     if users.empty or not username:
         return None
     rows = users[users["username"] == username].to_dict("records")
@@ -391,7 +391,7 @@ def _sso_login(provider: str | None) -> None:
 
 def demo_accounts(reg: Register) -> list[User]:
     """One active account per role (the first in the sheet), in the order of :data:`ROLES`."""
-    users = reg.load().users
+    users = reg.users()
     out: list[User] = []
     if users.empty:
         return out

@@ -6,6 +6,9 @@ password change, single sign-on through ``at.user``, and the test seam's limits.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
@@ -61,6 +64,32 @@ def test_the_sign_in_page_shows_nothing_of_the_register(portal: Portal):
     assert titles(at) == [SIGNIN_TITLE]
     assert not at.dataframe and not at.sidebar.button
     assert "张三" not in everything(at) and "GA2026" not in everything(at)
+
+
+@pytest.mark.sqlite_only  # a Google Sheet is read whole in one call on every page run anyway
+def test_the_sign_in_page_reads_the_accounts_only_and_warms_the_rest(portal: Portal, monkeypatch):
+    """The first page a person sees does not wait for every case to be read: the register is
+    read in the background meanwhile, so the page after signing in finds it ready."""
+    portal.intake()
+    portal.reg.invalidate()
+    reads: list[str] = []
+    original = type(portal.reg).load
+
+    def load(self, *args, **kwargs):
+        reads.append(threading.current_thread().name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(portal.reg), "load", load)
+    at = portal.signed_out()
+    no_errors(at)
+    assert titles(at) == [SIGNIN_TITLE]
+    deadline = time.monotonic() + 30
+    while not reads and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reads and set(reads) == {"register-warm-up"}, reads
+    at = sign_in(at, "clerk1")
+    no_errors(at)
+    assert titles(at) == ["受理登记"]
 
 
 def test_a_wrong_password_is_refused_without_saying_whether_the_account_exists(portal: Portal):

@@ -878,7 +878,7 @@ def test_role_action_matrix(matrix_register, users, dump_store, action, role):
 
 def test_the_matrix_covers_every_service_action():
     reads = {"load", "meta", "invalidate", "data", "rules", "settings", "get_case", "history"}
-    reads |= {"find_user"}
+    reads |= {"find_user", "users", "warm_up"}  # the accounts; the snapshot in the background
     reads |= {"export_rows"}  # a read that is logged; see the export tests below
     # The audit log (admin, supervisor; a logged read for export): tests/unit/test_signin.py.
     reads |= {"audit_log", "audit_page", "audit_choices", "export_audit", "log_export"}

@@ -9,6 +9,8 @@ register reads everything again.
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 
 import pandas as pd
 import pandas.testing as pdt
@@ -142,3 +144,67 @@ def test_patched_types_match_a_fresh_read_on_an_empty_register(reg, clerk):
     data = reg.load()
     assert isinstance(data.cases, pd.DataFrame) and len(data.cases) == 1
     assert_same(data, fresh(reg))
+
+
+# --- the sign-in page's accounts, one read at a time, the warm-up ---------------------------
+
+
+class SlowStore(CountingStore):
+    """Counts full reads and makes each one take a while (two threads overlap)."""
+
+    def read(self, sheets=None):
+        if sheets is None:
+            time.sleep(0.3)
+        return super().read(sheets)
+
+
+def test_the_accounts_are_read_without_the_cases(reg, admin, clerk):
+    reg.save_user(admin, "clerk1", role="clerk", display_name="李受理", units=[])
+    reg.intake(clerk, VALID)
+    reg.invalidate()
+    reads = CountingStore.reads
+    users = reg.users()
+    assert CountingStore.reads == reads, "the users sheet alone, not a full snapshot"
+    assert users["username"].tolist() == ["clerk1"]
+    assert not {f.key for f in reg.schema["users"].fields if f.secret} & set(users.columns)
+    full = reg.load()
+    pdt.assert_frame_equal(users.drop(columns=["_row"]), full.users.drop(columns=["_row"]))
+    assert reg.users() is full.users  # a fresh snapshot serves them
+    reg.save_user(admin, "clerk2", role="clerk", display_name="赵受理", units=[])
+    assert reg.users()["username"].tolist() == ["clerk1", "clerk2"]  # a change is seen
+
+
+def test_threads_asking_together_share_one_read(tmp_path, clock, admin, clerk):
+    store = SlowStore(tmp_path / "slow.db")
+    store.init()
+    r = Register(store, clock=clock)
+    r.save_unit(admin, {"name": "广安区", "kind": "区市县"})
+    r.intake(clerk, VALID)
+    r.invalidate()
+    reads = CountingStore.reads
+    got: list = []
+    threads = [threading.Thread(target=lambda: got.append(r.load())) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert CountingStore.reads == reads + 1
+    assert got[0] is got[1] is got[2]
+    store.close()
+
+
+def test_the_warm_up_reads_once_in_the_background(tmp_path, clock, admin, clerk):
+    store = SlowStore(tmp_path / "slow.db")
+    store.init()
+    r = Register(store, clock=clock)
+    r.save_unit(admin, {"name": "广安区", "kind": "区市县"})
+    r.intake(clerk, VALID)
+    r.invalidate()
+    reads = CountingStore.reads
+    assert r.warm_up() is True
+    assert r.warm_up() is False  # already reading
+    data = r.load()  # waits for the warm-up's read instead of starting another
+    assert CountingStore.reads == reads + 1
+    assert data.cases["title"].tolist() == [VALID["title"]]
+    assert r.warm_up() is False  # cached: nothing to do
+    store.close()
