@@ -507,13 +507,15 @@ class Register:
         with self._lock:
             self._cache = patched
             self._users_cache = None
-            # A patch touches cases and their side sheets only: units and settings are as read.
+            # A patch never touches units or settings: they are as read.
             self._meta_cache = (
                 (patched[0], patched[1], self._meta_of(patched[2])) if patched else None
             )
         return allocated
 
-    _PATCHABLE = frozenset({"cases", "instructions", "supervisions", "history"})
+    # Accounts too: every sign-in writes its row (last sign-in, failed tries), and re-reading
+    # the whole register for that would make each sign-in cost every session a full read.
+    _PATCHABLE = frozenset({"cases", "instructions", "supervisions", "users", "history"})
 
     def _patched(
         self, cached: tuple[Any, float, RegisterData] | None, changes: Changeset
@@ -523,7 +525,7 @@ class Register:
             return None
         sheets = {u.sheet for u in changes.updates} | set(changes.appends)
         if not sheets <= self._PATCHABLE:
-            return None  # units, users, settings: rare, and they change the rules
+            return None  # units, settings: rare, and they change the rules
         c_token, c_time, data = cached
         token = self._token()
         last_commit = getattr(self.store, "last_commit", None)
@@ -542,6 +544,7 @@ class Register:
             "cases": data.cases.drop(columns=["instructed", "repeats"], errors="ignore"),
             "instructions": data.instructions,
             "supervisions": data.supervisions,
+            "users": data.users,  # without the password hashes (a change of one: re-read)
         }
         for upd in changes.updates:
             sheet = self.schema[upd.sheet]
@@ -588,7 +591,7 @@ class Register:
             units=data.units,
             instructions=typed["instructions"],
             supervisions=typed["supervisions"],
-            users=data.users,
+            users=typed["users"],
             settings=data.settings,
             rules=data.rules,
         )

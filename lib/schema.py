@@ -455,7 +455,10 @@ def _suspicious_mask(f: Field, col: pd.Series, allowed: Iterable[str] | None) ->
 
 
 def _datetime_column(col: pd.Series) -> pd.Series:
-    return pd.to_datetime(col.where(col != "", None), errors="coerce", utc=True)
+    # One unit whatever the text holds (pandas would infer seconds from one value, and
+    # microseconds from none): a row typed alone matches the same row typed in its sheet.
+    parsed = pd.to_datetime(col.where(col != "", None), errors="coerce", utc=True)
+    return parsed.dt.as_unit("us")
 
 
 def _int_column(col: pd.Series) -> pd.Series:

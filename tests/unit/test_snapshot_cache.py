@@ -16,6 +16,8 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
+from lib.auth import User
+from lib.i18n import DomainError
 from lib.register import Register
 from lib.store.base import ConflictError
 from lib.store.sqlite import SQLiteStore
@@ -208,3 +210,26 @@ def test_the_warm_up_reads_once_in_the_background(tmp_path, clock, admin, clerk)
     assert data.cases["title"].tolist() == [VALID["title"]]
     assert r.warm_up() is False  # cached: nothing to do
     store.close()
+
+
+def test_a_sign_in_patches_the_accounts_instead_of_reading_everything(reg, admin, clerk):
+    """Every sign-in writes its account's row: on a large register a full re-read for each
+    would cost every session seconds."""
+    reg.save_user(admin, "clerk1", role="clerk", display_name="李受理", units=[], password="pw-1")
+    reg.intake(clerk, VALID)
+    reg.load()
+    reads = CountingStore.reads
+    with pytest.raises(DomainError):
+        reg.authenticate("clerk1", "wrong")
+    reg.authenticate("clerk1", "pw-1")
+    data = reg.load()
+    assert CountingStore.reads == reads, "patched, not read again"
+    row = data.users.set_index("username").loc["clerk1"]
+    assert row["failed_count"] == 0 and str(row["last_sign_in"]).startswith("2026")
+    want = fresh(reg).users.drop(columns=["_row"]).reset_index(drop=True)
+    pdt.assert_frame_equal(data.users.drop(columns=["_row"]).reset_index(drop=True), want)
+    assert not {f.key for f in reg.schema["users"].fields if f.secret} & set(data.users.columns)
+    # A new password changes a column the snapshot does not hold: read again.
+    reg.change_password(User("clerk1", "李受理", "clerk"), "pw-2-longer-Secret", current="pw-1")
+    reg.load()
+    assert CountingStore.reads == reads + 1
