@@ -30,15 +30,16 @@ def table_key(base: str, ids: pd.Series) -> str:
 
 def stage_counts(c: Ctx, cases: pd.DataFrame, due: pd.DataFrame) -> None:
     """How many cases wait, are handled, are overdue or due soon (of the filtered rows)."""
-    status = cases["status"] if len(cases) else pd.Series(dtype=object)
+    status = (cases["status"] if len(cases) else pd.Series(dtype=object)).value_counts()
+    level = due["level"].value_counts() if len(due) else pd.Series(dtype="int64")
     items = [
-        (c.t("status.待交办"), int((status == "待交办").sum())),
-        (c.t("ui.stage.waiting"), int((status == "已交办").sum())),
-        (c.t("ui.stage.handling"), int((status == "办理中").sum())),
-        (c.t("ui.stage.overdue"), int((due["level"] == "overdue").sum())),
+        (c.t("status.待交办"), int(status.get("待交办", 0))),
+        (c.t("ui.stage.waiting"), int(status.get("已交办", 0))),
+        (c.t("ui.stage.handling"), int(status.get("办理中", 0))),
+        (c.t("ui.stage.overdue"), int(level.get("overdue", 0))),
         (
             c.t("ui.stage.due_soon", days=c.data.rules.due_soon_days),
-            int((due["level"] == "soon").sum()),
+            int(level.get("soon", 0)),
         ),
     ]
     if c.user.role == "handler":  # a unit never holds unassigned cases

@@ -21,9 +21,10 @@ from lib import workflow
 from lib.i18n import t
 from lib.schema import Sheet
 
-# Styler renders every cell in Python (≈0.5 ms a row); above this many rows only the
-# coloured markers in the state column carry the colour.
-STYLE_LIMIT = 400
+# Styler renders every cell in Python (≈0.5 ms a row, on every run); above this many rows
+# only the coloured markers in the state column carry the colour. The worklist draws this many
+# (the most urgent first): more than anyone reads down, and 0.1 s a run rather than 0.2.
+STYLE_LIMIT = 200
 OVERDUE_CSS = "background-color: #fde2e1; color: #a8071a"
 SOON_CSS = "background-color: #fff1cc; color: #874d00"
 # UI-only columns: key -> (message key, kind)
