@@ -46,6 +46,9 @@ def test_wrong_password_right_password_sign_out_and_reload(
 
     sign_in(page, "clerk1", "not-the-password")
     expect(page.get_by_text("用户名或密码不正确")).to_be_visible()
+    # the typed password is gone from the box too, not only from the server's session
+    expect(page.get_by_role("textbox", name="密码")).to_have_value("")
+    expect(page.get_by_role("textbox", name="用户名")).to_have_value("clerk1")
     sign_in(page, "nobody_here", "not-the-password")
     expect(page.get_by_text("用户名或密码不正确")).to_be_visible()
     page.screenshot(path=str(shots / "signin-2-wrong.png"), full_page=True)
