@@ -8,12 +8,7 @@ The app is served on its own register here: a demo register (400 invented cases 
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,14 +16,20 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from lib import metrics
-from lib.demo import seed_demo
 from lib.register import Register
-from lib.store.sqlite import SQLiteStore
-from tests.conftest import VALID_CASE, Clock
-from tests.e2e.conftest import ADMIN, ROOT, TIMEOUT, Served, _free_port, _healthy, choose, wait_idle
+from tests.conftest import VALID_CASE
+from tests.e2e.conftest import (
+    ADMIN,
+    TIMEOUT,
+    TODAY,
+    Served,
+    _register,
+    _serve,
+    choose,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.e2e
-TODAY = "2026-03-20"
 SUPERVISOR = "sup1"
 expect.set_options(timeout=TIMEOUT)
 
@@ -37,65 +38,10 @@ expect.set_options(timeout=TIMEOUT)
 def board_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The app on a demo register, signed in as the supervisor, on a free loopback port."""
     folder = tmp_path_factory.mktemp("e2e-oversight")
-    db = folder / "register.db"
-    store = SQLiteStore(db)
-    store.init()
-    reg = Register(store, clock=Clock())
-    seed_demo(reg, ADMIN, cases=400, seed=7, today=dt.date.fromisoformat(TODAY))
-    reg.save_user(ADMIN, SUPERVISOR, role="supervisor", display_name="孙督办")
+    reg = _register(folder, demo_cases=400, demo_seed=7)
     reg.set_setting(ADMIN, "refresh_seconds", "5")  # the board re-reads every 5 s
-    port = _free_port()
-    env = {
-        **os.environ,
-        "REGISTER_URL": f"sqlite:///{db}",
-        "LIUYAN_TESTING": "1",
-        "LIUYAN_USER": SUPERVISOR,
-        "LIUYAN_TODAY": TODAY,
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("LIUYAN_DEMO", None)
-    log_path = folder / "streamlit.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "streamlit_app.py"),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                raise RuntimeError("streamlit did not start:\n" + log_path.read_text())
-            time.sleep(0.2)
-        yield Served(url, reg)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        store.close()
+    with _serve(folder, reg, {"LIUYAN_TESTING": "1", "LIUYAN_USER": SUPERVISOR}) as served:
+        yield served
 
 
 def most_overdue(reg: Register) -> tuple[str, int]:
