@@ -68,6 +68,8 @@ DONE = "board._done"
 ADDRESS = "board._address"
 FULL_RUN = "board._full_run"
 DIGEST_KEY = "board.digest"  # the digest expander: open or not
+TABS_KEY = "board.tabs"  # the open tab's label
+TAB_NAMES = ("overdue", "due_soon", "unsatisfied", "repeats", "instructed", "league")
 WALL_PARAM = "wall"
 ALL = ""
 
@@ -496,8 +498,9 @@ def _live(c: Ctx, unit: str, kind: str, wall: bool) -> None:
             st.subheader(c.t("ov.tab.league"), anchor=False)
             league_table(c, b, download=False, wall=True)
         return
-    names = ["overdue", "due_soon", "unsatisfied", "repeats", "instructed", "league"]
-    tabs = st.tabs([c.t(f"ov.tab.{n}") for n in names], key="board.tabs")
+    # Only the open tab's list is drawn and sent (a click on another tab reruns): on a large
+    # register the six lists were megabytes on every refresh.
+    tabs = st.tabs([c.t(f"ov.tab.{n}") for n in TAB_NAMES], key=TABS_KEY, on_change="rerun")
     frames = {
         "overdue": b.overdue,
         "due_soon": b.due_soon,
@@ -505,8 +508,10 @@ def _live(c: Ctx, unit: str, kind: str, wall: bool) -> None:
         "repeats": b.repeats,
         "instructed": b.instructed,
     }
-    for name, tab in zip(names, tabs, strict=True):
+    for name, tab in zip(TAB_NAMES, tabs, strict=True):
         with tab:
+            if not tab.open:
+                continue
             if name == "league":
                 league_table(c, b, download=True)
             else:

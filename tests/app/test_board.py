@@ -41,17 +41,32 @@ TILES = [
 TABS = ["逾期案件", "临期案件", "不满意待回访", "重复留言", "批示件", "单位排名"]
 
 
+def open_tab(at, name: str):
+    """Open the board's tab ``name`` (what a click on it does: a rerun with it open); only
+    the open tab's list is drawn. On the wall display (no tabs) nothing changes."""
+    if not at.tabs:
+        return at
+    lang = at.session_state.get("lang", "zh")
+    label = t(f"ov.tab.{name}", lang)
+    if at.session_state[board.TABS_KEY] != label:
+        at.session_state[board.TABS_KEY] = label
+        at.run()
+    return at
+
+
 def listed(at, name: str) -> pd.DataFrame | None:
-    """The board list ``name`` (overdue, due_soon, …) as shown, or None when not drawn."""
-    for d in at.dataframe:
+    """The board list ``name`` (overdue, due_soon, …) as shown — its tab opened first — or
+    None when not drawn (an empty list)."""
+    for d in open_tab(at, name).dataframe:
         if d.key and d.key.startswith(f"board.list.{name}."):
             return d.value
     return None
 
 
 def league_shown(at) -> pd.DataFrame:
-    """The league table as shown (the table with a 排名 column)."""
-    return next(d.value for d in at.dataframe if {"排名", "Rank"} & set(d.value.columns))
+    """The league table as shown (the table with a 排名 column; its tab opened first)."""
+    tables = open_tab(at, "league").dataframe
+    return next(d.value for d in tables if {"排名", "Rank"} & set(d.value.columns))
 
 
 def metric(at, label: str) -> str:
@@ -92,8 +107,8 @@ def test_every_bureau_role_sees_an_empty_board(portal: Portal, role):
     assert [metric(at, r) for r in TILES[:4]] == ["—"] * 4
     assert [metric(at, r) for r in TILES[4:]] == ["0"] * 6
     assert [t.label for t in at.tabs] == TABS
-    infos = texts(at.info)
-    assert "没有逾期案件。" in infos and "本期还没有留言。" in infos
+    assert "没有逾期案件。" in texts(at.info)
+    assert "本期还没有留言。" in texts(open_tab(at, "league").info)
     assert at.selectbox(key=board.UNIT_KEY).value == ""
     assert "台账中暂无案件。" in open_digest(at).code[0].value
 
@@ -119,6 +134,17 @@ def test_every_bureau_role_sees_the_overdue_cases_of_a_demo_register(demo_portal
     for name in ("unsatisfied", "repeats", "instructed"):
         frame = listed(at, name)
         assert frame is not None and len(frame) > 0, name
+
+
+def test_only_the_open_tab_is_drawn(demo_portal: Portal):
+    at = demo_portal.page("supervisor", PAGE)
+    no_errors(at)
+    assert [t.label for t in at.tabs] == TABS
+    drawn = [d.key.split(".")[2] for d in at.dataframe if d.key and d.key.startswith("board.list")]
+    assert drawn == ["overdue"]  # the first tab; the other lists are not sent
+    assert not [d for d in at.dataframe if "排名" in d.value.columns]
+    assert len(league_shown(at)) > 1  # a click on 单位排名 draws it
+    assert listed(at, "unsatisfied") is not None
 
 
 def test_an_overdue_case_and_a_case_due_soon_for_the_frozen_date(portal: Portal):
@@ -234,7 +260,7 @@ def test_tiles_are_the_metrics_of_the_period(demo_portal: Portal):
 
 
 def test_the_league_table_downloads_at_full_precision(demo_portal: Portal, downloads):
-    at = demo_portal.page("admin", PAGE)
+    at = open_tab(demo_portal.page("admin", PAGE), "league")
     no_errors(at)
     name = next(n for n in downloads if n.startswith("league-2026-03"))
     frame = pd.read_csv(io.BytesIO(downloads[name]()), encoding="utf-8-sig")
