@@ -94,18 +94,8 @@ def _build(
 
 
 @st.cache_resource(show_spinner=False, max_entries=16, ttl=600)
-def _charted(
-    _ctx: Ctx,
-    _b: Bulletin,
-    key: tuple,
-    kind: str,
-    day: dt.date,
-    as_of: dt.date,
-    lang: str,
-    months: str,
-    rates: str,
-) -> Bulletin:
-    """The bulletin with its charts (the arguments after ``_b``: those it was built with)."""
+def _charted(_ctx: Ctx, _b: Bulletin, built: tuple) -> Bulletin:
+    """The bulletin with its charts (``built``: the arguments :func:`_build` made it from)."""
     return bulletin.with_charts(_ctx.data, _b)
 
 
@@ -350,7 +340,7 @@ def page(c: Ctx) -> None:
         escalations_tab(c, b)
     with tabs[4]:
         if tabs[4].open:
-            charts_tab(c, _charted(c, b, key, *args))
+            charts_tab(c, _charted(c, b, (key, *args)))
     if b.kind == "quarter":
         with tabs[5]:
             assessment_tab(c, b, weights)
