@@ -176,13 +176,21 @@ def test_the_accounts_are_read_without_the_cases(reg, admin, clerk):
     assert reg.users()["username"].tolist() == ["clerk1", "clerk2"]  # a change is seen
 
 
-def test_threads_asking_together_share_one_read(tmp_path, clock, admin, clerk):
+@pytest.fixture
+def slow_reg(tmp_path, clock, admin, clerk):
+    """A register with one case whose full reads are slow; nothing cached yet."""
     store = SlowStore(tmp_path / "slow.db")
     store.init()
     r = Register(store, clock=clock)
     r.save_unit(admin, {"name": "广安区", "kind": "区市县"})
     r.intake(clerk, VALID)
     r.invalidate()
+    yield r
+    store.close()
+
+
+def test_threads_asking_together_share_one_read(slow_reg):
+    r = slow_reg
     reads = CountingStore.reads
     got: list = []
     threads = [threading.Thread(target=lambda: got.append(r.load())) for _ in range(3)]
@@ -192,16 +200,10 @@ def test_threads_asking_together_share_one_read(tmp_path, clock, admin, clerk):
         th.join()
     assert CountingStore.reads == reads + 1
     assert got[0] is got[1] is got[2]
-    store.close()
 
 
-def test_the_warm_up_reads_once_in_the_background(tmp_path, clock, admin, clerk):
-    store = SlowStore(tmp_path / "slow.db")
-    store.init()
-    r = Register(store, clock=clock)
-    r.save_unit(admin, {"name": "广安区", "kind": "区市县"})
-    r.intake(clerk, VALID)
-    r.invalidate()
+def test_the_warm_up_reads_once_in_the_background(slow_reg):
+    r = slow_reg
     reads = CountingStore.reads
     assert r.warm_up() is True
     assert r.warm_up() is False  # already reading
@@ -209,7 +211,6 @@ def test_the_warm_up_reads_once_in_the_background(tmp_path, clock, admin, clerk)
     assert CountingStore.reads == reads + 1
     assert data.cases["title"].tolist() == [VALID["title"]]
     assert r.warm_up() is False  # cached: nothing to do
-    store.close()
 
 
 def test_a_sign_in_patches_the_accounts_instead_of_reading_everything(reg, admin, clerk):
