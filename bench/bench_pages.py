@@ -499,45 +499,47 @@ class Browser:
     browser: Any
     contexts: list[Any] = field(default_factory=list)
 
+    def _page(self) -> Any:
+        """A page in a new browser context (a new session, nothing cached)."""
+        ctx = self.browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        self.contexts.append(ctx)
+        return ctx.new_page()
+
+    @staticmethod
+    def _usable(page: Any, heading: str) -> float:
+        """Wait until ``heading`` shows and the script has stopped; the clock when it showed."""
+        page.get_by_role("heading", name=heading).first.wait_for(
+            state="visible", timeout=TIMEOUT_MS
+        )
+        shown = time.perf_counter()
+        page.locator(STATE_IDLE).wait_for(timeout=TIMEOUT_MS)
+        return shown
+
     def open(self, url: str, heading: str) -> dict[str, float]:
         """A new session (browser context) on ``url``: seconds from ``goto`` until the page
         is usable (``usable_s``), and on the way until ``goto`` returned (the document and
         Streamlit's frontend loaded, ``loaded_s``) and the heading showed (``heading_s``)."""
-        ctx = self.browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-        self.contexts.append(ctx)
-        page = ctx.new_page()
+        page = self._page()
         t0 = time.perf_counter()
         page.goto(url, timeout=TIMEOUT_MS)
         loaded = time.perf_counter() - t0
-        page.get_by_role("heading", name=heading).first.wait_for(
-            state="visible", timeout=TIMEOUT_MS
-        )
-        shown = time.perf_counter() - t0
-        page.locator(STATE_IDLE).wait_for(timeout=TIMEOUT_MS)
+        shown = self._usable(page, heading) - t0
         return {"usable_s": time.perf_counter() - t0, "loaded_s": loaded, "heading_s": shown}
 
     def sign_in(self, url: str, heading: str) -> dict[str, float]:
         """A new session on ``url`` as a person opens it: seconds until the sign-in page is
         usable (``signin_s``), then — the administrator's name and password typed at once
         and the form sent — until the start page is usable (``after_signin_s``)."""
-        ctx = self.browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-        self.contexts.append(ctx)
-        page = ctx.new_page()
+        page = self._page()
         t0 = time.perf_counter()
         page.goto(url, timeout=TIMEOUT_MS)
-        page.get_by_role("heading", name=SIGNIN_HEADING).wait_for(
-            state="visible", timeout=TIMEOUT_MS
-        )
-        page.locator(STATE_IDLE).wait_for(timeout=TIMEOUT_MS)
+        self._usable(page, SIGNIN_HEADING)
         signin = time.perf_counter() - t0
         page.get_by_role("textbox", name="用户名").fill(USER)
         page.get_by_role("textbox", name="密码").fill(DEMO_PASSWORD)
         t1 = time.perf_counter()
         page.get_by_role("button", name="登录", exact=True).click()
-        page.get_by_role("heading", name=heading).first.wait_for(
-            state="visible", timeout=TIMEOUT_MS
-        )
-        page.locator(STATE_IDLE).wait_for(timeout=TIMEOUT_MS)
+        self._usable(page, heading)
         return {"signin_s": signin, "after_signin_s": time.perf_counter() - t1}
 
     def close_all(self) -> None:
