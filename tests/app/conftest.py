@@ -29,8 +29,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import streamlit as st
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
@@ -325,6 +327,15 @@ def sign_in(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
     at.text_input(key="signin.username").input(username)
     at.text_input(key="signin.password").input(password)
     return at.button(key="signin.submit").click().run()
+
+
+def chart_data(element) -> pd.DataFrame:
+    """The (first) dataset a drawn altair chart (``vega_lite_chart`` element) carries."""
+    proto = element.proto
+    frames = [convert_arrow_bytes_to_pandas_df(d.data.data) for d in proto.datasets]
+    if not frames and proto.data.data:
+        frames = [convert_arrow_bytes_to_pandas_df(proto.data.data)]
+    return frames[0]
 
 
 def texts(elements) -> list[str]:

@@ -9,13 +9,12 @@ import docx
 import openpyxl
 import pandas as pd
 import pytest
-from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from lib import bulletin
 from lib.i18n import MESSAGES, register_messages
 from lib.ui import nav
-from tests.app.conftest import Portal, no_errors, texts, user
+from tests.app.conftest import Portal, chart_data, no_errors, texts, user
 
 PAGE = "pages/reports.py"
 BUREAU_ROLES = ("admin", "clerk", "supervisor", "leader")
@@ -137,13 +136,9 @@ def test_the_charts_are_built_when_their_tab_is_opened(demo_portal: Portal):
     assert len(shown) == len(want)
     # Each chart's data is the bulletin's for that chart (the same figures as the metrics).
     for element, item in zip(shown, want, strict=True):
-        proto = element.proto
-        frames = [convert_arrow_bytes_to_pandas_df(d.data.data) for d in proto.datasets]
-        if not frames and proto.data.data:
-            frames = [convert_arrow_bytes_to_pandas_df(proto.data.data)]
         source = item.chart.data  # the chart's own (perhaps reshaped) frame of item.data
         assert isinstance(source, pd.DataFrame), item.key
-        drawn = frames[0][list(source.columns)].reset_index(drop=True)
+        drawn = chart_data(element)[list(source.columns)].reset_index(drop=True)
         assert drawn.astype(str).values.tolist() == source.astype(str).values.tolist(), item.key
 
 

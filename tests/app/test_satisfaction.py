@@ -10,11 +10,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
 from lib import charts, metrics
 from lib.ui import satisfaction as sat
-from tests.app.conftest import TODAY, Portal, no_errors, texts
+from tests.app.conftest import TODAY, Portal, chart_data, no_errors, texts
 
 PAGE = "pages/satisfaction.py"
 BUREAU = ("admin", "clerk", "supervisor", "leader")
@@ -33,12 +32,7 @@ def chart(at) -> tuple[dict, pd.DataFrame]:
     """The page's one drawn chart: its spec and its (first) dataset."""
     el = at.get("vega_lite_chart")
     assert len(el) == 1, len(el)
-    proto = el[0].proto
-    spec = json.loads(proto.spec)
-    frames = [convert_arrow_bytes_to_pandas_df(d.data.data) for d in proto.datasets]
-    if not frames and proto.data.data:
-        frames = [convert_arrow_bytes_to_pandas_df(proto.data.data)]
-    return spec, frames[0]
+    return json.loads(el[0].proto.spec), chart_data(el[0])
 
 
 def cases_table(at) -> pd.DataFrame:
