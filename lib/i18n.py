@@ -27,6 +27,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "“{label}”: “{value}” is not a valid date and time",
     ),
     "err.int": ("“{label}”的值“{value}”不是整数", "“{label}”: “{value}” is not a whole number"),
+    "err.int_too_big": (
+        "“{label}”的值“{value}”过大，超出整数的可用范围",
+        "“{label}”: “{value}” is too large for a whole number",
+    ),
     "err.bool": (
         "“{label}”的值“{value}”应为 是/否",
         "“{label}”: “{value}” should be yes or no",

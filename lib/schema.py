@@ -27,6 +27,9 @@ from lib.i18n import t
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "sheets_schema"
 TYPES = ("text", "longtext", "enum", "date", "datetime", "int", "bool")
+# Whole numbers from here on are unreadable: a float (what pandas reads counts through) no
+# longer holds each of them exactly.
+INT_LIMIT = 2**53
 TRUE_WORDS = {"true", "1", "yes", "y", "是", "√", "✓", "t", "1.0"}
 FALSE_WORDS = {"false", "0", "no", "n", "否", "×", "f", "0.0"}
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -245,10 +248,14 @@ def _parse_int(f: Field, raw: Any, text: str) -> tuple[int, str]:
         return int(raw), str(int(raw))
     s = text.strip()
     if re.fullmatch(r"[+-]?\d+", s):
-        return int(s), str(int(s))
-    if re.fullmatch(r"[+-]?\d+\.0+", s):
-        return int(float(s)), str(int(float(s)))
-    raise ValueError("err.int")
+        value = int(s)
+    elif re.fullmatch(r"[+-]?\d+\.0+", s):
+        value = int(float(s))
+    else:
+        raise ValueError("err.int")
+    if abs(value) >= INT_LIMIT:
+        raise ValueError("err.int_too_big")
+    return value, str(value)
 
 
 def _parse_bool(f: Field, raw: Any, text: str) -> tuple[bool, str]:
@@ -428,7 +435,7 @@ def _suspicious_mask(f: Field, col: pd.Series, allowed: Iterable[str] | None) ->
         )
         mask = ~ok & ~empty
     elif f.type == "int":
-        ok = col.str.fullmatch(r"[+-]?\d+")
+        ok = col.str.fullmatch(r"[+-]?\d{1,15}")  # longer: checked against INT_LIMIT
         mask = ~ok & ~empty
         if f.min is not None or f.max is not None:
             num = pd.to_numeric(col.where(ok, None), errors="coerce")
@@ -455,15 +462,33 @@ def _suspicious_mask(f: Field, col: pd.Series, allowed: Iterable[str] | None) ->
 
 
 def _datetime_column(col: pd.Series) -> pd.Series:
-    # One unit whatever the text holds (pandas would infer seconds from one value, and
-    # microseconds from none): a row typed alone matches the same row typed in its sheet.
-    parsed = pd.to_datetime(col.where(col != "", None), errors="coerce", utc=True)
+    # Each cell alone: ISO 8601 (what the register writes) at once, anything else (typed by
+    # hand into a sheet) parsed on its own; pandas would otherwise take the format of the
+    # column's first value and lose every cell written another way. One unit whatever the
+    # text holds (pandas would infer seconds from one value, and microseconds from none).
+    text = col.where(col != "", None)
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    odd = (parsed.isna() & text.notna()).to_numpy()
+    if odd.any():
+        fixed = {v: _one_datetime(v) for v in col[odd].unique()}
+        parsed = parsed.dt.as_unit("us").copy()
+        parsed[odd] = pd.to_datetime([fixed[v] for v in col[odd]], utc=True).as_unit("us")
     return parsed.dt.as_unit("us")
 
 
+def _one_datetime(value: Any) -> pd.Timestamp:
+    try:
+        stamp = pd.to_datetime(value, errors="coerce", utc=True)
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+    return stamp if isinstance(stamp, pd.Timestamp) else pd.NaT
+
+
 def _int_column(col: pd.Series) -> pd.Series:
-    num = pd.to_numeric(col, errors="coerce")
-    num = num.where(num.isna() | (num == num.round()))
+    # Through float64 for every cell, and only the whole numbers a float holds exactly
+    # (below 2**53): a cell converts as it would alone, never fails the whole column.
+    num = pd.to_numeric(col, errors="coerce").astype("float64")
+    num = num.where((num == num.round()) & (num.abs() < INT_LIMIT))
     return num.astype("Int64")
 
 
@@ -507,7 +532,9 @@ def _date_column(col: pd.Series) -> pd.Series:
     return pd.to_datetime(parsed).astype("datetime64[ns]")
 
 
-# How typed_frame converts the text of each type (other types stay text).
+# How typed_frame converts the text of each type (other types stay text). Each converts a
+# cell as it would alone, whatever its neighbours hold: a row patched into the register's
+# snapshot is typed exactly as a whole read would type it, in any row order.
 _TYPED_COLUMN: dict[str, Callable[[pd.Series], pd.Series]] = {
     "date": _date_column,
     "datetime": _datetime_column,

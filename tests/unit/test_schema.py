@@ -266,9 +266,17 @@ TYPED_TEXTS = {
         " 2026-03-01",
     ],
     "is_first": ["TRUE", "FALSE", "", "是", "否", " Yes ", "也许", "1.0"],
-    "extension_days": ["1", "", "15", "-3", "1.0", "1.5", "abc", "007"],
-    "version": ["1", "2", "", "10"],
-    "updated_at": ["2026-03-01T10:00:00+08:00", "", "2026-03-02T11:30:00+08:00", "bad"],
+    "extension_days": ["1", "", "15", "-3", "1.0", "1.5", "abc", "007", "99999999999999999999"],
+    "version": ["1", "2", "", "10", "9007199254740993"],
+    "updated_at": [
+        "2026-03-01T10:00:00+08:00",
+        "",
+        "2026-03-02T11:30:00+08:00",
+        "bad",
+        "2026-03-03 09:15",  # typed by hand into a shared sheet
+        "2026/3/4 08:00:00",
+        "2026-03-05T10:00:00",
+    ],
 }
 
 
@@ -295,6 +303,27 @@ def test_a_typed_frame_converts_each_cell_as_it_would_alone():
     assert typed["is_first"].dtype == "boolean" and typed["version"].dtype == "Int64"
     assert isinstance(typed["updated_at"].dtype, pd.DatetimeTZDtype)
     assert typed["title"].dtype == object
+
+
+def test_hand_typed_date_times_and_huge_counts_are_read_whatever_comes_first():
+    # pandas takes a date-time column's format from its first value: cells written another
+    # way became NaT, or not, depending on which row came first. A count too big for a
+    # float failed the whole column, so the whole register could not be read.
+    texts = ["2026-03-01T10:00:00+08:00", "2026-03-03 09:15", "2026/3/4 08:00:00", "bad", ""]
+    for order in (texts, texts[::-1]):
+        raw = pd.DataFrame(
+            {"_row": range(len(order)), "updated_at": order, "version": ["1"] * len(order)},
+            dtype=object,
+        )
+        raw.loc[0, "version"] = "99999999999999999999"
+        typed = CASES.typed_frame(raw).set_index(pd.Index(order))
+        assert typed.loc["2026-03-03 09:15", "updated_at"] == pd.Timestamp("2026-03-03 09:15Z")
+        assert typed.loc["2026/3/4 08:00:00", "updated_at"] == pd.Timestamp("2026-03-04 08:00Z")
+        assert typed.loc["2026-03-01T10:00:00+08:00", "updated_at"] == pd.Timestamp(
+            "2026-03-01 02:00Z"
+        )
+        assert typed["updated_at"].isna().sum() == 2
+        assert typed["version"].isna().tolist() == [True] + [False] * (len(order) - 1)
 
 
 # -- headers -------------------------------------------------------------------------------
@@ -391,3 +420,16 @@ def test_a_schema_with_an_unknown_type_is_refused(tmp_path, schema_with_field):
         schema_with_field(
             tmp_path, {"key": "x", "header": "某列", "label_en": "X", "type": "money"}
         )
+
+
+def test_a_count_too_big_for_the_typed_register_is_refused_and_reported():
+    version = CASES.by_key["version"]
+    assert version.parse("9007199254740991")[:2] == (9007199254740991, "9007199254740991")
+    value, _, err = version.parse("9007199254740993")
+    assert value is None and err is not None and err.code == "err.int_too_big"
+    assert "过大" in err.message("zh")
+    raw = pd.DataFrame(
+        {"version": ["1", "9007199254740993", "-99999999999999999999", "12"]}, dtype=object
+    )
+    bad = [(pos, e.code) for pos, e in CASES.bad_cells(raw) if e.field == "version"]
+    assert bad == [(1, "err.int_too_big"), (2, "err.int_too_big")]
