@@ -43,8 +43,9 @@ administrator to 交办跟踪) and waiting until its heading is visible and
 resident set size (``VmRSS`` from ``/proc``) of the server process and its children: ``RSS`` is
 the settled value after each session (median of 5 samples 2 s after the page became usable),
 ``peak`` the highest of samples taken every 0.2 s while that session opened (transient: the
-tables being converted and sent). ``idle`` is before any session (no page has run, so neither
-the register nor pandas & co. are loaded yet: session 1 pays for those and for the snapshot);
+tables being converted and sent). ``started, not read yet`` is as soon as the server answers;
+``idle`` is before any session, once the server's start-up read (:mod:`lib.ui.warmup`: the
+pages' modules and the snapshot) is over, so session 1 pays only for its own run;
 ``adds`` is the increment over the previous line; ``avg 1→S`` is (RSS after S − RSS after 1) /
 (S − 1). Target: the last session adds ≤ 50 MB — the snapshot is one ``st.cache_resource``
 Register shared by all sessions, so only session 1 pays for it. Freed memory is not always
@@ -54,8 +55,11 @@ says more.
 **3. First page usable (served app).** Time from ``page.goto(url)`` in a fresh browser context
 to the start page's heading visible and the script state ``notRunning``: *warm* on a server
 whose cache is already warm (after part 2's sessions were closed; ``--repeat`` times, a new
-context each), and *cold* — the very first open of a freshly started server, which includes
-opening the register and reading the snapshot (``--repeat`` servers, the first is part 2's).
+context each); *cold* — the very first open of a freshly started server, as soon as it answers:
+the server is still reading the register at start (:mod:`lib.ui.warmup`), and the page waits
+for what of that read is left (``--repeat`` servers); and *cold, read done* — the first open
+of a freshly started server once its console says the start-up read is over (``--repeat``
+servers, the first is part 2's): a server restarted some time before anyone comes.
 Also shown: the medians until ``goto`` returned (``loaded``: the document and Streamlit's
 frontend; a fresh context has nothing cached) and until the heading showed (``heading``), and
 for comparison *warm, light page*: ``/account`` (我的账号, no big table) opened the same way on
@@ -131,6 +135,9 @@ DROP_ENV = ("LIUYAN_DEMO", "LIUYAN_IDLE_SECONDS", "SHEETS_EMULATOR_HOST")
 
 def clock() -> dt.datetime:
     return dt.datetime(TODAY.year, TODAY.month, TODAY.day, 10, 0)
+
+
+READ_AT_START = "register read at start:"  # the line lib.ui.warmup prints
 
 
 def stats(times: list[float]) -> tuple[float, float]:
@@ -372,6 +379,17 @@ class Server:
     proc: subprocess.Popen
     log: Path
     started_s: float = 0.0
+    launched: float = 0.0  # perf_counter() when the process was started
+
+    def read_at_start(self, timeout: float = 300.0) -> float:
+        """Wait until the console says the register was read at start (lib.ui.warmup); the
+        seconds from launching the process until then (found by polling every 0.1 s)."""
+        deadline = time.monotonic() + timeout
+        while READ_AT_START not in self.log.read_text(encoding="utf-8", errors="replace"):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("no start-up read:\n" + self.log.read_text())
+            time.sleep(0.1)
+        return time.perf_counter() - self.launched
 
     def rss_mb(self) -> float:
         """Resident set size of the server process and its descendants, in MB."""
@@ -448,7 +466,7 @@ def serve(url: str, folder: Path, *, seam: bool = True) -> Iterator[Server]:
                 log.flush()
                 raise RuntimeError("streamlit did not start:\n" + log_path.read_text())
             time.sleep(0.2)
-        yield Server(base, proc, log_path, time.perf_counter() - t0)
+        yield Server(base, proc, log_path, time.perf_counter() - t0, t0)
     finally:
         proc.terminate()
         try:
@@ -568,6 +586,8 @@ def part_served(url: str, folder: Path, repeat: int, sessions: int) -> dict[str,
         "server_start_s": [],
         "signin_cold": [],
         "signin_warm": [],
+        "cold_after_read": [],
+        "read_at_start_s": [],
     }
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(
@@ -585,6 +605,8 @@ def part_served(url: str, folder: Path, repeat: int, sessions: int) -> dict[str,
         try:
             with serve(url, folder) as server:
                 first_page["server_start_s"].append(server.started_s)
+                idle_before_read = server.rss_mb()
+                first_page["read_at_start_s"].append(server.read_at_start())
                 idle = settled_rss(server)
                 rss, peaks, opens = [], [], []
                 with RssSampler(server) as sampler:
@@ -598,8 +620,9 @@ def part_served(url: str, folder: Path, repeat: int, sessions: int) -> dict[str,
                             f" server RSS {rss[-1]:.0f} MB (peak {peaks[-1]:.0f} MB)",
                             flush=True,
                         )
-                first_page["cold"].append(opens[0])
+                first_page["cold_after_read"].append(opens[0])  # it waited for the read
                 memory = {
+                    "idle_before_read_mb": idle_before_read,
                     "idle_mb": idle,
                     "rss_after_mb": rss,
                     "peak_mb": peaks,
@@ -614,10 +637,16 @@ def part_served(url: str, folder: Path, repeat: int, sessions: int) -> dict[str,
                     opened = b.open(server.url + light_url, light_heading)
                     first_page["warm_light"].append(opened)
                     b.close_all()
-            for _ in range(repeat - 1):
+            for _ in range(repeat):
                 with serve(url, folder) as server:
                     first_page["server_start_s"].append(server.started_s)
                     first_page["cold"].append(b.open(server.url + "/", heading))
+                    b.close_all()
+            # A server restarted a while ago: its start-up read is over before anyone comes.
+            for _ in range(repeat - 1):
+                with serve(url, folder) as server:
+                    first_page["read_at_start_s"].append(server.read_at_start())
+                    first_page["cold_after_read"].append(b.open(server.url + "/", heading))
                     b.close_all()
             # As in production: the first page anyone sees is the sign-in page.
             for _ in range(repeat):
@@ -638,6 +667,8 @@ def print_served(res: dict[str, Any]) -> None:
     print()
     print(f"2. Memory of the served app (RSS of the server process; Chromium {m['browser']})")
     print(f"{'':22} {'RSS MB':>8} {'adds MB':>8} {'peak MB':>8} {'target':>7} {'':6}")
+    if "idle_before_read_mb" in m:
+        print(f"{'started, not read yet':22} {m['idle_before_read_mb']:>8.0f}")
     print(f"{'idle (no session)':22} {m['idle_mb']:>8.0f}")
     prev = m["idle_mb"]
     for k, (value, peak) in enumerate(zip(rss, peaks, strict=True), start=1):
@@ -661,8 +692,16 @@ def print_served(res: dict[str, Any]) -> None:
         f"{'server':16} {'n':>3} {'loaded':>7} {'heading':>8} {'best s':>7} {'median s':>9}"
         f" {'target':>7} {'':6}"
     )
-    for name, key in (("warm", "warm"), ("cold", "cold"), ("warm, light page", "warm_light")):
-        runs = f[key]
+    rows = (
+        ("warm", "warm"),
+        ("cold", "cold"),
+        ("cold, read done", "cold_after_read"),
+        ("warm, light page", "warm_light"),
+    )
+    for name, key in rows:
+        runs = f.get(key) or []
+        if not runs:
+            continue
         best, med = stats([r["usable_s"] for r in runs])
         loaded = statistics.median(r["loaded_s"] for r in runs)
         shown = statistics.median(r["heading_s"] for r in runs)
@@ -671,7 +710,12 @@ def print_served(res: dict[str, Any]) -> None:
             f" {FIRST_PAGE_TARGET_S:>7.1f} {verdict(med, FIRST_PAGE_TARGET_S):6}"
         )
     print("(loaded, heading: medians of the time until goto returned / the heading showed;")
+    print(" cold: opened as soon as the server answers, while it reads the register at start;")
+    print(" read done: a freshly started server whose start-up read is over;")
     print(" light page: /account, 我的账号, opened directly — the floor without big tables)")
+    if f.get("read_at_start_s"):
+        done = ", ".join(f"{s:.1f}" for s in f["read_at_start_s"])
+        print(f"(launch until the start-up read was done: {done} s)")
     print()
     print("3b. Without the test seam, as in production: the sign-in page, then the start page")
     print(f"{'server':16} {'n':>3} {'page':>14} {'best s':>7} {'median s':>9} {'target':>7}")
