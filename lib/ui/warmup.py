@@ -22,6 +22,7 @@ import ast
 import contextlib
 import importlib
 import logging
+import os
 import sys
 import threading
 import time
@@ -33,6 +34,9 @@ from lib.ui import nav
 log = logging.getLogger(__name__)
 
 THREAD_NAME = "server-warm-up"
+# The start-up read runs at this niceness (19: the lowest priority): someone opening the
+# sign-in page while the server reads comes first.
+NICENESS = 19
 
 
 def page_imports() -> list[str]:
@@ -76,7 +80,15 @@ def warm() -> dict[str, Any]:
     }
 
 
+def _lower_priority() -> None:
+    """Let the pages go first: this thread (and the read's helper thread, which inherits it)
+    at the lowest CPU priority. Linux keeps a priority per thread; elsewhere nothing changes."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
+
+
 def _warm_and_report() -> None:
+    _lower_priority()
     try:
         done = warm()
     except Exception:  # the first page reads again and tells its user why

@@ -5,6 +5,8 @@ the same cached register every session uses, and the first page does not read it
 from __future__ import annotations
 
 import ast
+import os
+import threading
 
 import pytest
 
@@ -46,3 +48,28 @@ def test_the_modules_imported_are_those_the_pages_import():
                 assert node.module in names, (spec.path, node.module)
     assert "lib.ui.board" in names and "streamlit" in names
     assert len(names) == len(set(names))
+
+
+@pytest.mark.sqlite_only  # nothing here depends on the store
+def test_the_start_up_read_runs_at_the_lowest_priority(monkeypatch):
+    # Someone opening the sign-in page while the server reads comes first (Linux keeps a
+    # priority per thread; the read's helper thread inherits it).
+    seen = {}
+
+    def fake_warm():
+        seen["warm"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        helper = threading.Thread(
+            target=lambda: seen.update(
+                helper=os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            )
+        )
+        helper.start()
+        helper.join()
+        return {"cases": 0, "url": "x", "imports_s": 0.0, "read_s": 0.0}
+
+    monkeypatch.setattr(warmup, "warm", fake_warm)
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    warmup.start().join(timeout=30)
+
+    assert seen == {"warm": warmup.NICENESS, "helper": warmup.NICENESS}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # the server's
