@@ -55,6 +55,7 @@ DEMO_SEED = 20260320
 LANG_KEY = signin.LANG_KEY
 CTX_KEY = "_ui_ctx"
 FLASH_KEY = "_ui_flash"
+FLASH_SHOWN_KEY = "_ui_flash_shown"  # how many of them this run has shown
 _TRUE = {"1", "true", "yes", "on"}
 _seed_lock = threading.Lock()
 
@@ -299,6 +300,16 @@ def flash(kind: str, text: str) -> None:
 
 
 def show_flash() -> None:
-    """Show and clear the queued messages."""
-    for kind, text in st.session_state.pop(FLASH_KEY, []):
+    """Show the queued messages; they are dropped once this run gets to its end
+    (:func:`flash_shown`), so a run cut short by the next one shows them again."""
+    queued = st.session_state.get(FLASH_KEY, [])
+    for kind, text in queued:
         getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(text)
+    st.session_state[FLASH_SHOWN_KEY] = len(queued)
+
+
+def flash_shown() -> None:
+    """Drop the messages this run showed (those queued since stay for the next run)."""
+    shown = st.session_state.pop(FLASH_SHOWN_KEY, 0)
+    if shown:
+        st.session_state[FLASH_KEY] = st.session_state.get(FLASH_KEY, [])[shown:]

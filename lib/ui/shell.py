@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
 from lib.i18n import t
 from lib.reuse import shared_work
@@ -49,13 +50,20 @@ def run_page(ctx: Ctx, body: Callable[[Ctx], None]) -> None:
 
     The cohorts and per-case measures a page asks for more than once in its run (the board's
     lists, its league table and digest; a bulletin's tables) are computed once
-    (:func:`lib.reuse.shared_work`).
+    (:func:`lib.reuse.shared_work`). The queued messages shown at the top are dropped when
+    the run gets to its end; a run cut short by a rerun shows them again in the next one.
     """
     try:
         with shared_work():
             body(ctx)
+    except RerunException:  # cut short (a click, or the page's own rerun): show them again
+        raise
+    except StopException:  # the page stopped itself, its messages shown
+        context.flash_shown()
+        raise
     except Exception as exc:
         show_error(exc, ctx.lang)
+    context.flash_shown()
 
 
 # --- the sidebar --------------------------------------------------------------------------

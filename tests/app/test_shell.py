@@ -157,3 +157,39 @@ def test_demo_user_switch_is_absent_outside_demo_mode(portal: Portal):
     at = portal.app("clerk")
     assert not [s for s in at.sidebar.selectbox if s.key.startswith("ui.user")]
     assert not at.sidebar.warning
+
+
+def _flash_script() -> None:
+    """Run 1 saves (flash + rerun); run 2 shows the message and is cut short by a rerun; the
+    runs after go to their end."""
+    import types
+
+    import streamlit as st
+
+    from lib.ui import context, shell
+
+    ss = st.session_state
+    ss["runs"] = ss.get("runs", 0) + 1
+    context.show_flash()
+
+    def body(_ctx) -> None:
+        if ss["runs"] == 1:
+            context.flash("success", "已保存 GA2026-000123")
+            st.rerun()
+        if ss["runs"] == 2:
+            st.rerun()  # as a click arriving while this run is drawn
+        st.write(f"run {ss['runs']}")
+
+    shell.run_page(types.SimpleNamespace(lang="zh"), body)
+
+
+@pytest.mark.sqlite_only  # no register here
+def test_a_message_shown_by_a_run_cut_short_is_shown_again():
+    at = AppTest.from_function(_flash_script).run()
+
+    assert not at.exception
+    assert at.session_state["runs"] == 3
+    assert [s.value for s in at.success] == ["已保存 GA2026-000123"]  # run 3, to its end
+    at.run()
+    assert not at.success  # shown once by a run that got to its end: gone
+    assert [m.value for m in at.markdown] == ["run 4"]
