@@ -158,20 +158,25 @@ def due_frame(
     overdue = has & (d < 0)
     soon = has & (d >= 0) & (d <= rules.due_soon_days)
     level = np.select([overdue, soon, has], ["overdue", "soon", "ok"], default="")
+    # Words only for the cases with a running clock (a small part of a large register).
     o_pre, o_post = _template("ui.due.overdue", lang)
     l_pre, l_post = _template("ui.due.left", lang)
-    absd = d.abs().astype(str)
-    text = pd.Series("", index=idx, dtype=object)
-    text = text.mask(has & (d > 0), l_pre + d.astype(str) + l_post)
-    text = text.mask(has & (d == 0), t("ui.due.today", lang))
-    text = text.mask(overdue, o_pre + absd + o_post)
-    marker = pd.Series(np.select([overdue, soon], ["🔴 ", "🟠 "], default=""), index=idx)
+    due_today = t("ui.due.today", lang)
+    words = np.full(len(idx), "", dtype=object)
+    running = np.flatnonzero(has.to_numpy())
+    words[running] = [
+        f"🔴 {o_pre}{-v}{o_post}"
+        if v < 0
+        else ("🟠 " if v <= rules.due_soon_days else "")
+        + (due_today if v == 0 else f"{l_pre}{v}{l_post}")
+        for v in d.to_numpy()[running].tolist()
+    ]
     return pd.DataFrame(
         {
             "next_due": next_due,
             "days_left": days.astype("Int64"),
             "level": pd.Series(level, index=idx, dtype=object),
-            "due_state": marker + text,
+            "due_state": pd.Series(words, index=idx, dtype="str"),
         },
         index=idx,
     )
