@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import importlib
+import inspect
 import logging
 import os
 import sys
@@ -66,6 +67,11 @@ def warm() -> dict[str, Any]:
             imported += 1
         except ImportError:  # ``from lib.ui import PAGE_CONSTANT``: a name, not a module
             continue
+    # First uses a page run would pay for: pandas' Styler (the tables coloured by due date)
+    # compiles its templates when first imported, and Streamlit's first element in a process
+    # looks through the call stack once, whose first look maps every module to its file.
+    importlib.import_module("pandas.io.formats.style")
+    inspect.stack()
     from lib.ui import context
 
     imports_s = time.perf_counter() - started
