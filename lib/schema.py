@@ -242,12 +242,12 @@ def _parse_datetime(f: Field, raw: Any, text: str) -> tuple[dt.datetime, str]:
 def _parse_int(f: Field, raw: Any, text: str) -> tuple[int, str]:
     if isinstance(raw, bool):
         raise ValueError("err.int")
-    if isinstance(raw, float):
+    s = text.strip()
+    if isinstance(raw, float):  # a number cell of a spreadsheet
         if not raw.is_integer():
             raise ValueError("err.int")
-        return int(raw), str(int(raw))
-    s = text.strip()
-    if re.fullmatch(r"[+-]?\d+", s):
+        value = int(raw)
+    elif re.fullmatch(r"[+-]?\d+", s):
         value = int(s)
     elif re.fullmatch(r"[+-]?\d+\.0+", s):
         value = int(float(s))

@@ -427,6 +427,8 @@ def test_a_count_too_big_for_the_typed_register_is_refused_and_reported():
     assert version.parse("9007199254740991")[:2] == (9007199254740991, "9007199254740991")
     value, _, err = version.parse("9007199254740993")
     assert value is None and err is not None and err.code == "err.int_too_big"
+    assert version.parse(1e20)[2].code == "err.int_too_big"  # a number cell of a spreadsheet
+    assert version.parse(12.0)[:2] == (12, "12")
     assert "过大" in err.message("zh")
     raw = pd.DataFrame(
         {"version": ["1", "9007199254740993", "-99999999999999999999", "12"]}, dtype=object
