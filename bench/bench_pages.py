@@ -72,9 +72,9 @@ sessions 2…S are further warm opens (with other sessions open), kept in the JS
 form is usable (*cold*: the server's very first page; *warm*: a second browser context on the
 same server), then — the administrator's name and the demo password typed at once and the
 form sent — until the start page 交办跟踪 is usable (*after sign-in*). The sign-in page reads
-only the accounts and starts reading the register in the background
-(:meth:`lib.register.Register.warm_up`), so on a cold server the start page waits only for
-what of that read is left. Target ≤ 3 s for the sign-in page, judged on the median.
+only the accounts; on a cold server it is opened while the server's start-up read
+(:mod:`lib.ui.warmup`, at the lowest CPU priority) is still going, and the start page waits
+for what of that read is left. Target ≤ 3 s for the sign-in page, judged on the median.
 """
 
 from __future__ import annotations
@@ -731,7 +731,7 @@ def print_served(res: dict[str, Any]) -> None:
                 f" {tgt if field_ == 'signin_s' else ''}"
             )
     print("(sign-in page: goto → its form usable; after sign-in: the form sent at once → the")
-    print(" start page 交办跟踪 usable, while the register is still being read in the background)")
+    print(" start page 交办跟踪 usable; on a cold server the start-up read is still going)")
     print(f"(server start until healthy: {', '.join(f'{s:.1f}' for s in f['server_start_s'])} s)")
 
 
