@@ -48,9 +48,9 @@ tables being converted and sent). ``started, not read yet`` is as soon as the se
 pages' modules and the snapshot) is over, so session 1 pays only for its own run;
 ``adds`` is the increment over the previous line; ``avg 1→S`` is (RSS after S − RSS after 1) /
 (S − 1). Target: the last session adds ≤ 50 MB — the snapshot is one ``st.cache_resource``
-Register shared by all sessions, so only session 1 pays for it. Freed memory is not always
-returned to the system at once, so single increments can be negative or jump; the average
-says more.
+Register shared by all sessions, read once (now by the server as it starts). Freed memory is
+not always returned to the system at once, so single increments can be negative or jump; the
+average says more.
 
 **3. First page usable (served app).** Time from ``page.goto(url)`` in a fresh browser context
 to the start page's heading visible and the script state ``notRunning``: *warm* on a server
