@@ -467,13 +467,12 @@ def _datetime_column(col: pd.Series) -> pd.Series:
     # column's first value and lose every cell written another way. One unit whatever the
     # text holds (pandas would infer seconds from one value, and microseconds from none).
     text = col.where(col != "", None)
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True).dt.as_unit("us")
     odd = (parsed.isna() & text.notna()).to_numpy()
     if odd.any():
         fixed = {v: _one_datetime(v) for v in col[odd].unique()}
-        parsed = parsed.dt.as_unit("us").copy()
         parsed[odd] = pd.to_datetime([fixed[v] for v in col[odd]], utc=True).as_unit("us")
-    return parsed.dt.as_unit("us")
+    return parsed
 
 
 def _one_datetime(value: Any) -> pd.Timestamp:
