@@ -164,12 +164,11 @@ def due_frame(
     due_today = t("ui.due.today", lang)
     words = np.full(len(idx), "", dtype=object)
     running = np.flatnonzero(has.to_numpy())
+    marker = {"overdue": "🔴 ", "soon": "🟠 ", "ok": ""}
     words[running] = [
-        f"🔴 {o_pre}{-v}{o_post}"
-        if v < 0
-        else ("🟠 " if v <= rules.due_soon_days else "")
-        + (due_today if v == 0 else f"{l_pre}{v}{l_post}")
-        for v in d.to_numpy()[running].tolist()
+        marker[lv]
+        + (f"{o_pre}{-v}{o_post}" if v < 0 else due_today if v == 0 else f"{l_pre}{v}{l_post}")
+        for v, lv in zip(d.to_numpy()[running].tolist(), level[running].tolist(), strict=True)
     ]
     return pd.DataFrame(
         {
