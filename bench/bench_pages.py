@@ -107,6 +107,7 @@ if str(ROOT) not in sys.path:
 
 from lib import LOCAL_ADMIN, open_register  # noqa: E402
 from lib.demo import DEMO_PASSWORD, seed_demo  # noqa: E402
+from lib.ui import warmup  # noqa: E402
 
 TODAY = dt.date(2026, 11, 27)
 USER = "admin"  # the demo register's administrator (lib.demo_text.STAFF)
@@ -135,9 +136,6 @@ DROP_ENV = ("LIUYAN_DEMO", "LIUYAN_IDLE_SECONDS", "SHEETS_EMULATOR_HOST")
 
 def clock() -> dt.datetime:
     return dt.datetime(TODAY.year, TODAY.month, TODAY.day, 10, 0)
-
-
-READ_AT_START = "register read at start:"  # the line lib.ui.warmup prints
 
 
 def stats(times: list[float]) -> tuple[float, float]:
@@ -385,7 +383,7 @@ class Server:
         """Wait until the console says the register was read at start (lib.ui.warmup); the
         seconds from launching the process until then (found by polling every 0.1 s)."""
         deadline = time.monotonic() + timeout
-        while READ_AT_START not in self.log.read_text(encoding="utf-8", errors="replace"):
+        while warmup.READ_AT_START not in self.log.read_text(encoding="utf-8", errors="replace"):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("no start-up read:\n" + self.log.read_text())
             time.sleep(0.1)

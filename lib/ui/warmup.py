@@ -35,6 +35,8 @@ from lib.ui import nav
 log = logging.getLogger(__name__)
 
 THREAD_NAME = "server-warm-up"
+# The console line that says the read is done (operators, tests and bench_pages look for it).
+READ_AT_START = "register read at start:"
 # The start-up read runs at this niceness (19: the lowest priority): someone opening the
 # sign-in page while the server reads comes first.
 NICENESS = 19
@@ -102,7 +104,7 @@ def _warm_and_report() -> None:
         return
     # Beside Streamlit's own start-up lines, for whoever runs the server.
     print(
-        f"  台账已在启动时读入 · register read at start: {done['cases']} 件 cases "
+        f"  台账已在启动时读入 · {READ_AT_START} {done['cases']} 件 cases "
         f"({done['url']}; imports {done['imports_s']:.1f} s, read {done['read_s']:.1f} s)",
         file=sys.stderr,
         flush=True,

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from lib.ui import warmup
 from tests.e2e.conftest import TIMEOUT, Served, _register, _serve, wait_idle
 
 pytestmark = pytest.mark.e2e
 expect.set_options(timeout=TIMEOUT)
-READ_AT_START = re.compile(r"register read at start: (\d+) 件 cases \((sqlite:///\S+);")
+READ_AT_START = re.compile(re.escape(warmup.READ_AT_START) + r" (\d+) 件 cases \((sqlite:///\S+);")
 
 
 @pytest.fixture(scope="module")
